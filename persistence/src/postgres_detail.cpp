@@ -1,0 +1,86 @@
+#include "postgres_detail.hpp"
+
+namespace es::persistence::detail {
+
+namespace {
+
+bool is_uri(const std::string& url) {
+  return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+}
+
+std::string with_timeout(const std::string& url, int seconds) {
+  if (url.find("connect_timeout") != std::string::npos || seconds <= 0)
+    return url;
+  auto param = "connect_timeout=" + std::to_string(seconds);
+  if (!is_uri(url))
+    return url + " " + param;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + param;
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+    s.pop_back();
+  return s;
+}
+
+} // namespace
+
+std::unique_ptr<pqxx::connection> pg_connect(const std::string& url,
+                                             const postgres_options& opts) {
+  auto conn = std::make_unique<pqxx::connection>(
+    with_timeout(url, opts.connect_timeout_seconds));
+  if (!opts.schema.empty()) {
+    pqxx::nontransaction txn{*conn};
+    txn.exec("SET search_path TO " + txn.quote_name(opts.schema));
+  }
+  return conn;
+}
+
+es::error pg_error(const std::exception& ex, bool& drop_connection) {
+  auto unavailable = [&](const std::string& prefix) {
+    return es::error{ec::unavailable, prefix + trimmed(ex.what())};
+  };
+  drop_connection = false;
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&ex)) {
+    drop_connection = true;
+    return unavailable("connection lost during commit, outcome unknown (an "
+                       "exact retry of the same append is safe): ");
+  }
+  if (dynamic_cast<const pqxx::broken_connection*>(&ex)) {
+    drop_connection = true;
+    return unavailable("database unavailable: ");
+  }
+  if (auto sql = dynamic_cast<const pqxx::sql_error*>(&ex)) {
+    const auto& state = sql->sqlstate();
+    if (state == "23505")
+      return {ec::conflict, trimmed(ex.what())};
+    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
+      drop_connection = true;
+      return unavailable("database unavailable: ");
+    }
+    return unavailable("database error " + state + ": ");
+  }
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&ex))
+    return unavailable("transaction rolled back, retry: ");
+  drop_connection = true;
+  return unavailable("database error: ");
+}
+
+std::string pg_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1)
+      out += ',';
+    out += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\')
+        out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+} // namespace es::persistence::detail
