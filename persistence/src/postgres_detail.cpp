@@ -66,21 +66,41 @@ es::error pg_error(const std::exception& ex, bool& drop_connection) {
   return unavailable("database error: ");
 }
 
-std::string pg_array(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const auto& item : items) {
-    if (out.size() > 1)
-      out += ',';
-    out += '"';
-    for (char c : item) {
-      if (c == '"' || c == '\\')
-        out += '\\';
-      out += c;
-    }
-    out += '"';
+void pg_array_builder::separate() {
+  if (text_.size() > 1)
+    text_ += ',';
+}
+
+void pg_array_builder::add(const std::string& item) {
+  separate();
+  text_ += '"';
+  for (char c : item) {
+    if (c == '"' || c == '\\')
+      text_ += '\\';
+    text_ += c;
   }
-  out += '}';
-  return out;
+  text_ += '"';
+}
+
+void pg_array_builder::add_plain(const std::string& item) {
+  separate();
+  text_ += item;
+}
+
+void pg_array_builder::add_number(int64_t x) {
+  separate();
+  text_ += std::to_string(x);
+}
+
+std::string pg_array_builder::str() const {
+  return text_ + '}';
+}
+
+std::string pg_array(const std::vector<std::string>& items) {
+  pg_array_builder out;
+  for (const auto& item : items)
+    out.add(item);
+  return out.str();
 }
 
 } // namespace es::persistence::detail

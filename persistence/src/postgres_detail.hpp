@@ -3,11 +3,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 #include <pqxx/pqxx>
 
+#include "append_plan.hpp"
 #include "es/persistence/postgres_store.hpp"
 
 namespace es::persistence::detail {
@@ -30,7 +33,50 @@ pg_migrate(pqxx::connection& conn, const postgres_options& opts, bool dry_run,
 /// Returns the highest migration version this program knows.
 int pg_schema_version();
 
-/// Returns a PostgreSQL array literal ("{\"a\",\"b\"}") of `items`.
+/// The write path of postgres_store (see postgres_append.cpp). Not
+/// thread-safe: the store calls it under its connection's lock.
+class pg_appender {
+public:
+  /// Prepares the statements the write path uses on a new connection.
+  static void prepare(pqxx::connection& c);
+
+  /// Appends `requests` in one transaction. Throws pqxx exceptions; after
+  /// one the transaction is rolled back (or the connection is broken).
+  append_plan append(pqxx::connection& c,
+                     const std::vector<append_request>& requests);
+
+private:
+  // Returns nothing when the fast path cannot trust its answer: the caller
+  // then runs the careful path.
+  std::optional<append_plan>
+  try_append(pqxx::nontransaction& tx,
+             const std::vector<append_request>& requests, bool careful);
+
+  void remember(const append_plan& plan);
+
+  // Stream heads this connection has seen committed. A stale entry is
+  // caught by the unique index on (stream_id, version); see the .cpp.
+  std::unordered_map<std::string, stream_head> heads_;
+};
+
+/// Builds a PostgreSQL array literal such as {"a","b\\"c"} or {1,2,3}.
+class pg_array_builder {
+public:
+  /// Adds a string element, quoted and escaped.
+  void add(const std::string& item);
+  /// Adds an element that needs no quoting (a UUID).
+  void add_plain(const std::string& item);
+  /// Adds a number.
+  void add_number(int64_t x);
+  /// Returns the literal.
+  std::string str() const;
+
+private:
+  void separate();
+  std::string text_ = "{";
+};
+
+/// Returns a PostgreSQL array literal of quoted `items`.
 std::string pg_array(const std::vector<std::string>& items);
 
 } // namespace es::persistence::detail

@@ -61,20 +61,7 @@ const char* filter_param(const std::vector<std::string>& items,
 
 void prepare_statements(pqxx::connection& c) {
   auto sel = "SELECT "s + event_columns + " FROM es_events ";
-  c.prepare("lock_head",
-            "SELECT position, (extract(epoch from now()) * 1000000)::bigint"
-            " FROM es_head WHERE id = 1 FOR UPDATE");
-  c.prepare("set_head", "UPDATE es_head SET position = $1 WHERE id = 1");
   c.prepare("head", "SELECT position FROM es_head WHERE id = 1");
-  c.prepare("stream_heads",
-            "SELECT s.id, h.version, h.stream_type"
-            " FROM unnest($1::text[]) AS s(id) CROSS JOIN LATERAL"
-            " (SELECT version, stream_type FROM es_events"
-            "  WHERE stream_id = s.id ORDER BY version DESC LIMIT 1) h");
-  c.prepare("stored_ids",
-            "SELECT event_id::text, stream_id, version, global_position,"
-            " (extract(epoch from recorded_at) * 1000000)::bigint"
-            " FROM es_events WHERE event_id = ANY($1::uuid[])");
   c.prepare("read_forward", sel
                               + "WHERE stream_id = $1 AND version >= $2"
                                 " ORDER BY version LIMIT $3");
@@ -106,26 +93,9 @@ void prepare_statements(pqxx::connection& c) {
   c.prepare("delete_snapshot", "DELETE FROM es_snapshots WHERE stream_id = $1");
   c.prepare("delete_snapshots", "DELETE FROM es_snapshots"
                                 " WHERE stream_type = $1 AND schema_version < $2");
+  detail::pg_appender::prepare(c);
   c.prepare("get_checkpoint",
             "SELECT position FROM es_checkpoints WHERE name = $1");
-}
-
-void write_events(pqxx::work& txn, const detail::append_plan& plan) {
-  pqxx::stream_to copy{txn, "es_events",
-                       std::vector<std::string>{
-                         "global_position", "event_id", "stream_id",
-                         "stream_type", "version", "event_type",
-                         "schema_version", "payload", "metadata"}};
-  for (const auto& w : plan.writes) {
-    auto position = w.first_position;
-    auto version = w.first_version;
-    for (const auto& e : w.request->events)
-      copy << std::make_tuple(position++, e.event_id.to_string(),
-                              w.request->stream_id, w.request->stream_type,
-                              version++, e.event_type, e.schema_version,
-                              e.payload.dump(), e.metadata.dump());
-  }
-  copy.complete();
 }
 
 } // namespace
@@ -135,6 +105,7 @@ struct postgres_store::impl {
   postgres_options opts;
   std::mutex mtx;
   std::unique_ptr<pqxx::connection> conn;
+  detail::pg_appender appender;
 
   // Runs `f(connection)` under the lock, connecting first when needed, and
   // turns exceptions into errors. A broken connection is dropped; the next
@@ -156,38 +127,6 @@ struct postgres_store::impl {
         conn.reset();
       return err;
     }
-  }
-
-  detail::append_plan append(const std::vector<append_request>& requests,
-                             pqxx::connection& c) {
-    pqxx::work txn{c};
-    auto locked = txn.exec_prepared1("lock_head");
-    auto head = locked[0].as<int64_t>();
-    auto now = from_micros(locked[1].as<int64_t>());
-    std::unordered_map<std::string, detail::stream_head> heads;
-    for (const auto& row : txn.exec_prepared(
-           "stream_heads", detail::pg_array(detail::requested_streams(requests))))
-      heads.emplace(row[0].as<std::string>(),
-                    detail::stream_head{row[1].as<int64_t>(),
-                                        row[2].as<std::string>()});
-    std::vector<std::string> ids;
-    for (const auto& id : detail::requested_ids(requests))
-      ids.push_back(id.to_string());
-    std::unordered_map<uuid, detail::stored_event_ref> stored;
-    for (const auto& row : txn.exec_prepared("stored_ids", detail::pg_array(ids)))
-      stored.emplace(*uuid::parse(row[0].c_str()),
-                     detail::stored_event_ref{row[1].as<std::string>(),
-                                              row[2].as<int64_t>(),
-                                              row[3].as<int64_t>(),
-                                              from_micros(row[4].as<int64_t>())});
-    auto plan = detail::plan_appends(requests, head, now, std::move(heads),
-                                     std::move(stored));
-    if (!plan.writes.empty()) {
-      write_events(txn, plan);
-      txn.exec_prepared("set_head", plan.new_head);
-    }
-    txn.commit();
-    return plan;
   }
 };
 
@@ -240,8 +179,9 @@ void postgres_store::write_checkpoint(pqxx::transaction_base& txn,
 
 std::vector<result<append_result>>
 postgres_store::do_append_batch(const std::vector<append_request>& requests) {
-  auto plan = impl_->run<detail::append_plan>(
-    [&](pqxx::connection& c) { return impl_->append(requests, c); });
+  auto plan = impl_->run<detail::append_plan>([&](pqxx::connection& c) {
+    return impl_->appender.append(c, requests);
+  });
   if (plan)
     return std::move(plan->results);
   return std::vector<result<append_result>>(requests.size(), plan.error());

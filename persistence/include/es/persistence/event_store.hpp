@@ -12,7 +12,8 @@
 //
 // Idempotency rule. Every event carries a UUID `event_id`, stored at most
 // once. An append whose events are all stored already, in the same stream,
-// in the same order and at consecutive versions, is an *exact retry*: it
+// in the same order, at consecutive versions and positions (as one append
+// wrote them), is an *exact retry*: it
 // succeeds with the original result (`duplicate == true`) without checking
 // the expected version again and writes nothing. An append that repeats only
 // some of the stored ids, or repeats them elsewhere, fails with `conflict`.
