@@ -3,9 +3,10 @@
 //   build/bin/store_bench --db "$(scripts/pg url)" [--events 100000]
 //       [--streams 10000] [--batch 100] [--rounds 2] [--json]
 //
-// Measures, in the same run and on the same server:
-//   raw_insert  the same rows as multi-row INSERT transactions (plain libpqxx)
-//   raw_copy    the same rows as COPY transactions (plain libpqxx)
+// Measures, in the same run and on the same server, the same rows (all nine
+// columns the store writes, into the same table definition):
+//   raw_insert  as multi-row INSERT transactions (prepared, plain libpqxx)
+//   raw_copy    as COPY transactions (plain libpqxx)
 //   store       single-event appends through append_batch, `batch` per call
 // and prints events/s and the store's ratio to raw_insert (target >= 1.0).
 // Each round uses fresh tables; the best round of each counts.
@@ -82,22 +83,24 @@ double raw_insert(const config& cfg, const std::vector<row>& rows) {
   conn.prepare("path", "SET search_path TO es_bench_raw");
   { pqxx::nontransaction t{conn}; t.exec_prepared("path"); }
   std::string sql = "INSERT INTO es_events (global_position, event_id,"
-                    " stream_id, stream_type, version, event_type, payload)"
-                    " VALUES ";
+                    " stream_id, stream_type, version, event_type,"
+                    " schema_version, payload, metadata) VALUES ";
   for (int i = 0; i < cfg.batch; ++i) {
-    auto p = [&](int k) { return "$" + std::to_string(i * 5 + k); };
-    sql += (i ? ",(" : "(") + p(1) + "," + p(2) + "," + p(3)
-           + ",'account'," + p(4) + ",'deposited'," + p(5) + ")";
+    sql += i ? ",(" : "(";
+    for (int k = 1; k <= 9; ++k)
+      sql += "$" + std::to_string(i * 9 + k) + (k < 9 ? "," : ")");
   }
   conn.prepare("insert", sql);
+  const std::string account = "account", deposited = "deposited", one = "1",
+                    empty = "{}";
   auto start = clock_type::now();
   std::vector<std::string> params;
   for (size_t i = 0; i < rows.size(); i += cfg.batch) {
     params.clear();
     for (size_t k = i; k < i + cfg.batch; ++k)
       for (auto* field : {&rows[k].position, &rows[k].event_id,
-                          &rows[k].stream_id, &rows[k].version,
-                          &rows[k].payload})
+                          &rows[k].stream_id, &account, &rows[k].version,
+                          &deposited, &one, &rows[k].payload, &empty})
         params.push_back(*field);
     pqxx::work txn{conn};
     txn.exec_prepared("insert", pqxx::prepare::make_dynamic_params(params));
@@ -115,7 +118,7 @@ double raw_copy(const config& cfg, const std::vector<row>& rows) {
   { pqxx::nontransaction t{conn}; t.exec("SET search_path TO es_bench_raw"); }
   std::vector<std::string> columns{"global_position", "event_id", "stream_id",
                                    "stream_type", "version", "event_type",
-                                   "payload"};
+                                   "schema_version", "payload", "metadata"};
   auto start = clock_type::now();
   for (size_t i = 0; i < rows.size(); i += cfg.batch) {
     pqxx::work txn{conn};
@@ -123,7 +126,7 @@ double raw_copy(const config& cfg, const std::vector<row>& rows) {
     for (size_t k = i; k < i + cfg.batch; ++k)
       copy << std::make_tuple(rows[k].position, rows[k].event_id,
                               rows[k].stream_id, "account", rows[k].version,
-                              "deposited", rows[k].payload);
+                              "deposited", 1, rows[k].payload, "{}");
     copy.complete();
     txn.commit();
   }
@@ -220,9 +223,15 @@ int main(int argc, char** argv) {
   try {
     // Interleave the rounds so that a noisy moment hurts all three alike.
     for (int r = 0; r < cfg.rounds; ++r) {
-      insert = std::max(insert, raw_insert(cfg, rows));
-      store = std::max(store, store_append(cfg));
-      copy = std::max(copy, raw_copy(cfg, rows));
+      auto i = raw_insert(cfg, rows);
+      auto s = store_append(cfg);
+      auto c = raw_copy(cfg, rows);
+      std::cerr << "round " << r + 1 << ": insert " << static_cast<int>(i)
+                << ", store " << static_cast<int>(s) << ", copy "
+                << static_cast<int>(c) << " events/s\n";
+      insert = std::max(insert, i);
+      store = std::max(store, s);
+      copy = std::max(copy, c);
     }
   } catch (const std::exception& ex) {
     std::cerr << "store_bench: " << ex.what() << '\n';

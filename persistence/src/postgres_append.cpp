@@ -1,17 +1,22 @@
-// The write path of postgres_store: one transaction per append batch, made
-// of as few round trips as possible, because the row lock on es_head that
-// keeps positions gapless serializes all writers of the database.
+// The write path of postgres_store. Writers of a database serialize on the
+// row lock of es_head (that is what makes global positions gapless and
+// commit-ordered), so the time a batch holds that lock — its round trips —
+// is the throughput of the whole store.
 //
-// Fast path (two round trips when every stream is known):
-//   1. BEGIN; lock es_head, read the head position and now()
-//   2. (only for streams not in the cache) read their last version and type
-//   3. INSERT all rows from unnested arrays, UPDATE es_head; COMMIT
-// It assumes no event id is stored yet and trusts the cache of stream
-// heads. Both assumptions are checked by unique indexes: a stored event id
-// or a stale cached version makes the INSERT fail on (event_id) or
-// (stream_id, version), nothing is written, and the batch runs again on the
-// careful path, which reads every head and looks the event ids up. A
-// conflict the fast path predicts from the cache is re-checked the same way.
+// Fast path: one statement in its own (autocommit) transaction, one round
+// trip. It advances es_head by the batch's event count (taking the lock),
+// and inserts the rows at positions computed from the old head, server-side.
+// The versions come from a cache of stream heads this connection has seen
+// committed (streams not in it are read first, without a lock), and no
+// event id is looked up. Both shortcuts are checked by unique indexes: a
+// stale version collides on (stream_id, version), a stored event id on
+// (event_id); the statement then fails whole, nothing is written, and the
+// batch runs again on the careful path. A conflict the fast path predicts
+// from possibly stale heads goes to the careful path too.
+//
+// Careful path: a transaction that locks es_head first, reads every head
+// and looks the event ids up (exact retries, conflicts), then runs the same
+// insert statement.
 #include "postgres_detail.hpp"
 
 namespace es::persistence::detail {
@@ -25,16 +30,26 @@ time_point from_micros(int64_t us) {
   return time_point{std::chrono::microseconds{us}};
 }
 
-// Returns the INSERT of every planned event plus the head update, with the
-// column values as array literals.
-std::string insert_sql(pqxx::transaction_base& tx, const append_plan& plan) {
-  pg_array_builder positions, ids, streams, types, versions, event_types,
+// Returns true when a request of `plan` fails: with possibly stale heads
+// that is not yet a verdict.
+bool has_error(const append_plan& plan) {
+  for (const auto& r : plan.results)
+    if (!r)
+      return true;
+  return false;
+}
+
+// Runs the insert of every planned write and returns the old head position
+// and the commit time. The statement advances es_head by the number of
+// events and puts them at the positions after the old head, in order.
+std::pair<int64_t, time_point> insert(pqxx::transaction_base& tx,
+                                      const append_plan& plan,
+                                      int64_t count) {
+  pg_array_builder ids, streams, types, versions, event_types,
     schema_versions, payloads, metadata;
   for (const auto& w : plan.writes) {
-    auto position = w.first_position;
     auto version = w.first_version;
     for (const auto& e : w.request->events) {
-      positions.add_number(position++);
       ids.add_plain(e.event_id.to_string());
       streams.add(w.request->stream_id);
       types.add(w.request->stream_type);
@@ -45,32 +60,39 @@ std::string insert_sql(pqxx::transaction_base& tx, const append_plan& plan) {
       metadata.add(e.metadata.dump());
     }
   }
-  auto arg = [&](const pg_array_builder& b, const char* type) {
-    return tx.quote(b.str()) + "::" + type + "[]";
-  };
-  return "WITH rows AS (INSERT INTO es_events (global_position, event_id,"
-         " stream_id, stream_type, version, event_type, schema_version,"
-         " payload, metadata) SELECT * FROM unnest("
-         + arg(positions, "bigint") + "," + arg(ids, "uuid") + ","
-         + arg(streams, "text") + "," + arg(types, "text") + ","
-         + arg(versions, "bigint") + "," + arg(event_types, "text") + ","
-         + arg(schema_versions, "int") + "," + arg(payloads, "jsonb") + ","
-         + arg(metadata, "jsonb")
-         + ")) UPDATE es_head SET position = " + std::to_string(plan.new_head)
-         + " WHERE id = 1";
+  auto row = tx.exec_prepared1("append_events", ids.str(), streams.str(),
+                               types.str(), versions.str(), event_types.str(),
+                               schema_versions.str(), payloads.str(),
+                               metadata.str(), count);
+  return {row[0].as<int64_t>(), from_micros(row[1].as<int64_t>())};
 }
 
-// A conflict or a stream type mismatch may come from a stale cache entry.
-bool has_error(const append_plan& plan) {
-  for (const auto& r : plan.results)
-    if (!r)
-      return true;
-  return false;
+void read_heads(pqxx::transaction_base& tx, const pg_array_builder& streams,
+                std::unordered_map<std::string, stream_head>& heads) {
+  for (const auto& row : tx.exec_prepared("stream_heads", streams.str()))
+    heads.insert_or_assign(row[0].as<std::string>(),
+                           stream_head{row[1].as<int64_t>(),
+                                       row[2].as<std::string>()});
 }
 
 } // namespace
 
 void pg_appender::prepare(pqxx::connection& c) {
+  c.prepare("append_events",
+            "WITH head AS (UPDATE es_head SET position = position + $9"
+            "  WHERE id = 1 RETURNING position - $9 AS base,"
+            "  (extract(epoch from now()) * 1000000)::bigint AS now_us),"
+            " written AS (INSERT INTO es_events (global_position, event_id,"
+            "  stream_id, stream_type, version, event_type, schema_version,"
+            "  payload, metadata)"
+            "  SELECT head.base + e.n, e.id, e.s, e.t, e.v, e.et, e.sv, e.p,"
+            "  e.m FROM head, unnest($1::uuid[], $2::text[], $3::text[],"
+            "  $4::bigint[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])"
+            "  WITH ORDINALITY AS e(id, s, t, v, et, sv, p, m, n))"
+            " SELECT base, now_us FROM head");
+  c.prepare("lock_head",
+            "SELECT position, (extract(epoch from now()) * 1000000)::bigint"
+            " FROM es_head WHERE id = 1 FOR UPDATE");
   c.prepare("stream_heads",
             "SELECT s.id, h.version, h.stream_type"
             " FROM unnest($1::text[]) AS s(id) CROSS JOIN LATERAL"
@@ -84,41 +106,20 @@ void pg_appender::prepare(pqxx::connection& c) {
 
 append_plan pg_appender::append(pqxx::connection& c,
                                 const std::vector<append_request>& requests) {
-  pqxx::nontransaction tx{c};
-  for (bool careful : {false, true}) {
-    try {
-      if (auto plan = try_append(tx, requests, careful))
-        return std::move(*plan);
-    } catch (const pqxx::unique_violation&) {
-      tx.exec("ROLLBACK");
-      if (careful)
-        throw;
-    } catch (...) {
-      try {
-        tx.exec("ROLLBACK");
-      } catch (...) {
-        // The connection is gone; the caller drops it.
-      }
-      throw;
-    }
-  }
-  return {}; // not reached: the careful path returns or throws
+  if (auto plan = append_fast(c, requests))
+    return std::move(*plan);
+  return append_careful(c, requests);
 }
 
 std::optional<append_plan>
-pg_appender::try_append(pqxx::nontransaction& tx,
-                        const std::vector<append_request>& requests,
-                        bool careful) {
-  auto locked = tx.exec("BEGIN; SELECT position,"
-                        " (extract(epoch from now()) * 1000000)::bigint"
-                        " FROM es_head WHERE id = 1 FOR UPDATE")[0];
-  auto head = locked[0].as<int64_t>();
-  auto now = from_micros(locked[1].as<int64_t>());
+pg_appender::append_fast(pqxx::connection& c,
+                         const std::vector<append_request>& requests) {
+  pqxx::nontransaction tx{c};
   std::unordered_map<std::string, stream_head> heads;
   pg_array_builder unknown;
   bool any_unknown = false;
   for (auto& id : requested_streams(requests)) {
-    if (auto i = heads_.find(id); !careful && i != heads_.end()) {
+    if (auto i = heads_.find(id); i != heads_.end()) {
       heads.emplace(id, i->second);
     } else {
       unknown.add(id);
@@ -126,33 +127,58 @@ pg_appender::try_append(pqxx::nontransaction& tx,
     }
   }
   if (any_unknown)
-    for (const auto& row : tx.exec_prepared("stream_heads", unknown.str()))
-      heads.emplace(row[0].as<std::string>(),
-                    stream_head{row[1].as<int64_t>(), row[2].as<std::string>()});
-  std::unordered_map<uuid, stored_event_ref> stored;
-  if (careful) {
-    pg_array_builder ids;
-    for (const auto& id : requested_ids(requests))
-      ids.add_plain(id.to_string());
-    // A plan cached while the table was small may scan it: plan afresh.
-    tx.exec("SET LOCAL plan_cache_mode = force_custom_plan");
-    for (const auto& row : tx.exec_prepared("stored_ids", ids.str()))
-      stored.emplace(*uuid::parse(row[0].c_str()),
-                     stored_event_ref{row[1].as<std::string>(),
-                                      row[2].as<int64_t>(),
-                                      row[3].as<int64_t>(),
-                                      from_micros(row[4].as<int64_t>())});
-  }
-  auto plan = plan_appends(requests, head, now, std::move(heads),
-                           std::move(stored));
-  if (!careful && has_error(plan)) {
-    tx.exec("ROLLBACK");
+    read_heads(tx, unknown, heads);
+  // Planned from position 0; shifted once the statement told the head.
+  auto plan = plan_appends(requests, 0, time_point{}, std::move(heads), {});
+  if (has_error(plan))
+    return std::nullopt;
+  if (plan.writes.empty())
+    return plan;
+  std::pair<int64_t, time_point> head;
+  try {
+    head = insert(tx, plan, plan.new_head);
+  } catch (const pqxx::unique_violation&) {
     return std::nullopt;
   }
-  if (plan.writes.empty())
-    tx.exec("COMMIT");
-  else
-    tx.exec(insert_sql(tx, plan) + "; COMMIT");
+  auto [base, now] = head;
+  for (auto& r : plan.results) {
+    r->first_position += base;
+    r->last_position += base;
+    r->recorded_at = now;
+  }
+  plan.new_head += base;
+  remember(plan);
+  return plan;
+}
+
+append_plan
+pg_appender::append_careful(pqxx::connection& c,
+                            const std::vector<append_request>& requests) {
+  pqxx::work txn{c};
+  auto locked = txn.exec_prepared1("lock_head");
+  auto head = locked[0].as<int64_t>();
+  auto now = from_micros(locked[1].as<int64_t>());
+  std::unordered_map<std::string, stream_head> heads;
+  pg_array_builder streams;
+  for (auto& id : requested_streams(requests))
+    streams.add(id);
+  read_heads(txn, streams, heads);
+  pg_array_builder ids;
+  for (const auto& id : requested_ids(requests))
+    ids.add_plain(id.to_string());
+  // A plan cached while the table was small may scan it: plan afresh.
+  txn.exec("SET LOCAL plan_cache_mode = force_custom_plan");
+  std::unordered_map<uuid, stored_event_ref> stored;
+  for (const auto& row : txn.exec_prepared("stored_ids", ids.str()))
+    stored.emplace(*uuid::parse(row[0].c_str()),
+                   stored_event_ref{row[1].as<std::string>(),
+                                    row[2].as<int64_t>(), row[3].as<int64_t>(),
+                                    from_micros(row[4].as<int64_t>())});
+  auto plan = plan_appends(requests, head, now, std::move(heads),
+                           std::move(stored));
+  if (!plan.writes.empty())
+    insert(txn, plan, plan.new_head - head);
+  txn.commit();
   remember(plan);
   return plan;
 }

@@ -37,20 +37,22 @@ int pg_schema_version();
 /// thread-safe: the store calls it under its connection's lock.
 class pg_appender {
 public:
-  /// Prepares the statements the write path uses on a new connection.
+  /// Declares the statements the write path uses on a new connection.
   static void prepare(pqxx::connection& c);
 
-  /// Appends `requests` in one transaction. Throws pqxx exceptions; after
-  /// one the transaction is rolled back (or the connection is broken).
+  /// Appends `requests` atomically. Throws pqxx exceptions; nothing is
+  /// written then (or the connection broke and the outcome is unknown).
   append_plan append(pqxx::connection& c,
                      const std::vector<append_request>& requests);
 
 private:
-  // Returns nothing when the fast path cannot trust its answer: the caller
-  // then runs the careful path.
+  // Returns nothing when the fast path cannot give a verdict.
   std::optional<append_plan>
-  try_append(pqxx::nontransaction& tx,
-             const std::vector<append_request>& requests, bool careful);
+  append_fast(pqxx::connection& c,
+              const std::vector<append_request>& requests);
+
+  append_plan append_careful(pqxx::connection& c,
+                             const std::vector<append_request>& requests);
 
   void remember(const append_plan& plan);
 

@@ -93,7 +93,6 @@ void prepare_statements(pqxx::connection& c) {
   c.prepare("delete_snapshot", "DELETE FROM es_snapshots WHERE stream_id = $1");
   c.prepare("delete_snapshots", "DELETE FROM es_snapshots"
                                 " WHERE stream_type = $1 AND schema_version < $2");
-  detail::pg_appender::prepare(c);
   c.prepare("get_checkpoint",
             "SELECT position FROM es_checkpoints WHERE name = $1");
 }
@@ -117,6 +116,7 @@ struct postgres_store::impl {
       if (!conn) {
         auto c = detail::pg_connect(url, opts);
         prepare_statements(*c);
+        detail::pg_appender::prepare(*c);
         conn = std::move(c);
       }
       return f(*conn);

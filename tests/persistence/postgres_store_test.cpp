@@ -333,3 +333,38 @@ TEST(PostgresStore, ConcurrentWritersKeepGlobalPositionsGaplessAndOrdered) {
   EXPECT_EQ(events_written.load(), *head);
   EXPECT_EQ(failures.load(), 0);
 }
+
+// Each store caches the stream versions it wrote; another writer makes that
+// cache stale. Appends must still get the right versions and verdicts.
+TEST(PostgresStore, TwoWritersOnOneStreamSeeEachOthersAppends) {
+  ES_REQUIRE_DATABASE();
+  test::pg_schema db;
+  auto a = db.open();
+  auto b = db.open();
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->append("s", "account", expected_version::no_stream(),
+                        {deposit(1)}));
+  ASSERT_TRUE(b->append("s", "account", expected_version::exact(1),
+                        {deposit(2)}));
+  // a still believes the stream is at version 1.
+  auto stale = a->append("s", "account", expected_version::exact(1),
+                         {deposit(3)});
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code(), ec::conflict);
+  auto fresh = a->append("s", "account", expected_version::exact(2),
+                         {deposit(4)});
+  ASSERT_TRUE(fresh) << fresh.error().to_string();
+  EXPECT_EQ(fresh->version, 3);
+  ASSERT_TRUE(b->append("s", "account", expected_version::any(),
+                        {deposit(5), deposit(6)}));
+  auto any = a->append("s", "account", expected_version::any(), {deposit(7)});
+  ASSERT_TRUE(any) << any.error().to_string();
+  EXPECT_EQ(any->version, 6);
+  EXPECT_EQ(any->first_position, 6);
+  auto events = a->read_stream("s");
+  ASSERT_TRUE(events);
+  std::vector<int64_t> amounts;
+  for (const auto& e : *events)
+    amounts.push_back(e.payload.at("amount").get<int64_t>());
+  EXPECT_EQ(amounts, (std::vector<int64_t>{1, 2, 4, 5, 6, 7}));
+}
