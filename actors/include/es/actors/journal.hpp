@@ -1,0 +1,46 @@
+// The journal: one actor per node that owns the store's write side and
+// commits appends in groups.
+//
+//   auto journal = spawn_journal(sys, store, {/*max_batch=*/512}, true);
+//   self->request(journal, timeout, append_msg{req}).then(
+//     [](append_reply& r) { /* committed: r.result, r.events */ },
+//     [](caf::error& e) { /* conflict, invalid_argument, unavailable */ });
+//
+// Group commit: an append is queued and a flush is scheduled behind it in
+// the mailbox; everything that arrived before the flush is committed in one
+// `append_batch` (at most `max_batch` requests). While that transaction
+// runs, new appends queue up for the next one: no timer, no added latency
+// when idle. A request that conflicts fails alone. After each commit the
+// journal publishes the committed events, as one
+// `std::shared_ptr<const event_batch>`, to the local group "es.events" and
+// to "es.events.<stream type>" (the event bus).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "es/persistence/event_store.hpp"
+
+namespace es::actors {
+
+using store_ptr = std::shared_ptr<persistence::event_store>;
+
+struct journal_options {
+  /// Most append requests committed in one transaction.
+  size_t max_batch = 512;
+};
+
+/// Returns the name of the bus group for all events ("es.events").
+std::string bus_group();
+
+/// Returns the name of the bus group for one stream type.
+std::string bus_group(const std::string& stream_type);
+
+/// Spawns the journal over `store`; `detached` gives it a thread of its own
+/// (it blocks in the store).
+caf::actor spawn_journal(caf::actor_system& sys, store_ptr store,
+                         journal_options opts, bool detached);
+
+} // namespace es::actors

@@ -1,0 +1,152 @@
+#include "es/actors/journal.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "es/actors/errors.hpp"
+#include "es/actors/messages.hpp"
+
+namespace es::actors {
+
+namespace {
+
+using persistence::append_request;
+
+struct journal_state {
+  store_ptr store;
+  journal_options opts;
+  std::vector<append_request> queue;
+  std::vector<caf::response_promise> promises;
+  bool flush_scheduled = false;
+  caf::group all;
+  std::unordered_map<std::string, caf::group> by_type;
+
+  static inline const char* name = "es.journal";
+};
+
+using journal_actor = caf::stateful_actor<journal_state>;
+
+// Turns the committed requests into recorded events (moving the payloads,
+// which the store no longer needs), in global position order.
+std::shared_ptr<event_batch>
+record(std::vector<append_request>& reqs,
+       const std::vector<result<persistence::append_result>>& results,
+       std::vector<size_t>& first_index) {
+  auto batch = std::make_shared<event_batch>();
+  first_index.assign(reqs.size(), 0);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    const auto& r = results[i];
+    first_index[i] = batch->size();
+    if (!r || r->duplicate)
+      continue;
+    auto n = static_cast<int64_t>(reqs[i].events.size());
+    auto version = r->version - n + 1;
+    auto position = r->first_position;
+    for (auto& e : reqs[i].events)
+      batch->push_back(recorded_event{position++, e.event_id,
+                                      reqs[i].stream_id, reqs[i].stream_type,
+                                      version++, std::move(e.event_type),
+                                      e.schema_version, std::move(e.payload),
+                                      std::move(e.metadata), r->recorded_at});
+  }
+  // Requests were planned in order, so positions already ascend.
+  return batch;
+}
+
+void publish(journal_actor* self, const std::shared_ptr<event_batch>& batch) {
+  if (batch->empty())
+    return;
+  std::shared_ptr<const event_batch> all = batch;
+  self->send(self->state.all, all);
+  // One message per stream type present; the whole batch when it has one.
+  std::unordered_map<std::string, std::shared_ptr<event_batch>> parts;
+  for (const auto& e : *batch)
+    parts[e.stream_type];
+  for (auto& [type, part] : parts) {
+    auto& g = self->state.by_type[type];
+    if (!g)
+      g = self->system().groups().get_local(bus_group(type));
+    if (parts.size() == 1) {
+      self->send(g, all);
+      continue;
+    }
+    part = std::make_shared<event_batch>();
+    for (const auto& e : *batch)
+      if (e.stream_type == type)
+        part->push_back(e);
+    self->send(g, std::shared_ptr<const event_batch>{part});
+  }
+}
+
+void flush(journal_actor* self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.queue.empty())
+    return;
+  auto reqs = std::move(st.queue);
+  auto promises = std::move(st.promises);
+  st.queue.clear();
+  st.promises.clear();
+  auto results = st.store->append_batch(reqs);
+  std::vector<size_t> first;
+  auto batch = record(reqs, results, first);
+  std::shared_ptr<const event_batch> shared = batch;
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    if (!results[i]) {
+      promises[i].deliver(to_caf(results[i].error()));
+      continue;
+    }
+    auto count = results[i]->duplicate ? 0 : reqs[i].events.size();
+    promises[i].deliver(
+      append_reply{*results[i], event_slice{shared, first[i], count}});
+  }
+  publish(self, batch);
+}
+
+caf::behavior journal(journal_actor* self, store_ptr store,
+                      journal_options opts) {
+  self->state.store = std::move(store);
+  self->state.opts = opts;
+  self->state.all = self->system().groups().get_local(bus_group());
+  // On shutdown, commit what is queued before leaving: every request gets
+  // its answer.
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    flush(self);
+    self->quit(msg.reason);
+  });
+  return {
+    [self](append_msg& msg) -> caf::result<append_reply> {
+      auto& st = self->state;
+      st.queue.push_back(std::move(msg.request));
+      st.promises.push_back(self->make_response_promise());
+      if (st.queue.size() >= st.opts.max_batch) {
+        flush(self);
+      } else if (!st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->send(self, flush_atom::value);
+      }
+      return caf::delegated<append_reply>{};
+    },
+    [self](flush_atom) { flush(self); },
+  };
+}
+
+} // namespace
+
+std::string bus_group() {
+  return "es.events";
+}
+
+std::string bus_group(const std::string& stream_type) {
+  return "es.events." + stream_type;
+}
+
+caf::actor spawn_journal(caf::actor_system& sys, store_ptr store,
+                         journal_options opts, bool detached) {
+  if (detached)
+    return sys.spawn<caf::detached>(journal, std::move(store), opts);
+  return sys.spawn(journal, std::move(store), opts);
+}
+
+} // namespace es::actors

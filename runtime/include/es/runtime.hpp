@@ -1,0 +1,167 @@
+// The runtime a host application creates: it owns the actor system, the
+// journal, the readers and the live aggregates, and routes commands to them.
+//
+//   es::runtime_options opts;
+//   opts.store_url = "postgresql://es@127.0.0.1/es";    // or "memory:"
+//   auto rt = es::runtime::start(opts);
+//   if (!rt) die(rt.error());
+//   auto r = (*rt)->execute<account>("acct-1", open_account{"ada"});  // blocks
+//   if (r) std::cout << "version " << r->version << '\n';
+//
+//   // From an actor, asynchronously:
+//   (*rt)->request<account>(self, "acct-1", deposit{100})
+//     .then([](es::command_result& r) { ... },
+//           [](caf::error& e) { auto err = es::actors::from_caf(e); ... });
+//
+// Errors (inside caf::error, category "es"; see es::actors::from_caf):
+// `rejected` (business rule, with the reason), `conflict` (another writer
+// won every retry), `unavailable` (database down, shutting down, timeout),
+// `corrupt_event` (the stream cannot be replayed), `invalid_argument`.
+// Destroying the runtime shuts it down: live aggregates finish the commands
+// they hold, queued appends commit and are answered, then the actors stop.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+
+#include "es/actors/aggregate_model.hpp"
+#include "es/actors/errors.hpp"
+#include "es/actors/messages.hpp"
+
+namespace es {
+
+using actors::command_metadata;
+using actors::command_result;
+
+/// How a runtime is set up. Defaults suit a single node.
+struct runtime_options {
+  /// "memory:" (embedded, nothing persists) or a PostgreSQL URL.
+  std::string store_url = "memory:";
+  /// Reader actors (each with its own database connection).
+  size_t readers = 2;
+  /// Most appends committed together in one transaction.
+  size_t max_batch = 512;
+  /// When aggregates save snapshots.
+  snapshot_policy snapshots = snapshot_policy::never();
+  /// Passivate an aggregate idle this long; 0 means never.
+  std::chrono::milliseconds idle_timeout{0};
+  /// Passivate the least recently used aggregate beyond this many; 0: no cap.
+  size_t max_live_aggregates = 0;
+  /// Re-runs of a command after a conflict with another writer.
+  int max_conflict_retries = 3;
+  /// How long a command (or a read) may take before it fails.
+  std::chrono::milliseconds request_timeout{30'000};
+  /// CAF scheduler threads; 0 means one per core.
+  size_t scheduler_threads = 0;
+  /// For tests: CAF's deterministic test scheduler, no threads of our own.
+  bool deterministic = false;
+};
+
+/// An aggregate's current state and version, read from its live actor.
+template <class A>
+struct aggregate_view {
+  typename A::state state;
+  int64_t version = 0;
+};
+
+class runtime {
+public:
+  /// Opens the store and starts the actors. Errors: `invalid_argument`
+  /// (bad URL, bad options), `unavailable` (database down).
+  [[nodiscard]] static caf::expected<std::unique_ptr<runtime>>
+  start(runtime_options opts = {});
+
+  ~runtime();
+
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Sends `cmd` to aggregate `id` of type `A` as a request from `self`;
+  /// returns CAF's response handle (`.then(...)` or `.await(...)`), whose
+  /// result is a `command_result` or a `caf::error`.
+  template <class A, class Self>
+  auto request(Self* self, const std::string& id, typename A::command cmd,
+               command_metadata meta = {}) {
+    using handle_type = decltype(self->request(
+      std::declval<caf::actor>(), std::chrono::milliseconds{},
+      std::declval<actors::command_msg>()));
+    std::optional<handle_type> handle;
+    actors::command_msg msg{
+      std::make_shared<const typename A::command>(std::move(cmd)),
+      std::move(meta)};
+    dispatch(actors::model_of<A>(), id, [&](const caf::actor& target) {
+      handle.emplace(self->request(target, options().request_timeout,
+                                   std::move(msg)));
+    });
+    return std::move(*handle);
+  }
+
+  /// Sends `cmd` and waits for the reply. For `main()` and tests.
+  template <class A>
+  caf::expected<command_result> execute(const std::string& id,
+                                        typename A::command cmd,
+                                        command_metadata meta = {}) {
+    return execute(actors::model_of<A>(), id,
+                   actors::command_msg{std::make_shared<const typename A::command>(
+                                         std::move(cmd)),
+                                       std::move(meta)});
+  }
+
+  /// Returns the live state and version of aggregate `id` (recovering it
+  /// when it is not live). Waits for the reply.
+  template <class A>
+  caf::expected<aggregate_view<A>> inspect(const std::string& id) {
+    auto view = inspect(actors::model_of<A>(), id);
+    if (!view)
+      return view.error();
+    return aggregate_view<A>{
+      *static_cast<const typename A::state*>(view->state.get()),
+      view->version};
+  }
+
+  /// Returns upcaster registration for `A`'s events (do it before the
+  /// first command).
+  template <class A>
+  persistence::event_registry& events() {
+    return actors::model_of<A>().registry();
+  }
+
+  /// Returns the events of a stream, read through the readers. Waits.
+  caf::expected<std::vector<persistence::recorded_event>>
+  read_stream(const std::string& stream_id);
+
+  /// Returns the number of live aggregate actors.
+  size_t live_aggregates() const;
+
+  /// Returns the actor system (to spawn the host's own actors).
+  caf::actor_system& system();
+
+  const runtime_options& options() const;
+
+private:
+  struct impl;
+
+  explicit runtime(std::unique_ptr<impl> ptr);
+
+  void dispatch(const actors::aggregate_model& model, const std::string& id,
+                const std::function<void(const caf::actor&)>& send);
+
+  caf::expected<command_result> execute(const actors::aggregate_model& model,
+                                        const std::string& id,
+                                        actors::command_msg msg);
+
+  caf::expected<actors::state_view>
+  inspect(const actors::aggregate_model& model, const std::string& id);
+
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace es

@@ -1,0 +1,230 @@
+#include "es/runtime.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "es/actors/aggregate_actor.hpp"
+#include "es/actors/errors.hpp"
+#include "es/actors/journal.hpp"
+#include "es/actors/readers.hpp"
+#include "es/actors/registry.hpp"
+#include "es/persistence/memory_store.hpp"
+#include "es/persistence/postgres_store.hpp"
+
+namespace es {
+
+namespace {
+
+using actors::store_ptr;
+
+// Opens one store for the journal and one per reader (the memory store is
+// shared: it is thread-safe; PostgreSQL gets a connection per actor).
+result<std::vector<store_ptr>> open_stores(const runtime_options& opts) {
+  std::vector<store_ptr> stores;
+  if (opts.store_url == "memory:" || opts.store_url == "memory") {
+    stores.assign(opts.readers + 1,
+                  std::make_shared<persistence::memory_store>());
+    return stores;
+  }
+  for (size_t i = 0; i <= opts.readers; ++i) {
+    auto store = persistence::open_store(opts.store_url);
+    if (!store)
+      return store.error();
+    stores.emplace_back(std::move(*store));
+  }
+  return stores;
+}
+
+// Answers every command with `unavailable` once the runtime shuts down.
+caf::behavior refuser() {
+  return {[](actors::command_msg&) -> caf::result<command_result> {
+    return actors::make_error(ec::unavailable, "the runtime is shutting down");
+  }};
+}
+
+// Sweeps idle aggregates every half idle timeout.
+caf::behavior janitor(caf::event_based_actor* self, actors::registry* reg,
+                      caf::timespan period) {
+  self->delayed_send(self, period, actors::sweep_atom::value);
+  return {[=](actors::sweep_atom) {
+    reg->sweep();
+    self->delayed_send(self, period, actors::sweep_atom::value);
+  }};
+}
+
+} // namespace
+
+struct runtime::impl {
+  runtime_options opts;
+  caf::actor_system_config cfg;
+  // Destroyed after the system: aggregates call it until they are gone.
+  std::unique_ptr<actors::registry> instances;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::actor journal;
+  caf::actor readers;
+  caf::actor refuse;
+  caf::actor sweeper;
+  std::shared_ptr<const actors::aggregate_context> ctx;
+
+  // In deterministic mode nothing runs until someone runs the scheduler.
+  void run_pending() {
+    if (opts.deterministic)
+      dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler()).run();
+  }
+
+  // Sends a request from a scoped actor and waits for its reply.
+  template <class T, class Send>
+  caf::expected<T> ask(Send send) {
+    caf::scoped_actor self{*sys};
+    auto handle = send(self);
+    run_pending();
+    caf::expected<T> out{caf::error{}};
+    std::move(handle).receive([&](T& x) { out = std::move(x); },
+                              [&](caf::error& err) { out = std::move(err); });
+    return out;
+  }
+};
+
+caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
+  if (opts.readers == 0 || opts.max_batch == 0)
+    return actors::make_error(ec::invalid_argument,
+                              "readers and max_batch must be at least 1");
+  auto stores = open_stores(opts);
+  if (!stores)
+    return actors::to_caf(stores.error());
+  auto im = std::make_unique<impl>();
+  im->opts = opts;
+  if (opts.deterministic)
+    im->cfg.set("scheduler.policy", caf::atom("testing"));
+  else if (opts.scheduler_threads > 0)
+    im->cfg.set("scheduler.max-threads", opts.scheduler_threads);
+  im->cfg.add_error_category(
+    caf::atom("es"),
+    [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+      auto text = "es::" + to_string(static_cast<ec>(code));
+      if (ctx.match_elements<std::string>())
+        text += ": " + ctx.get_as<std::string>(0);
+      return text;
+    });
+  im->sys = std::make_unique<caf::actor_system>(im->cfg);
+  auto& sys = *im->sys;
+  im->instances = std::make_unique<actors::registry>(
+    sys.clock(),
+    actors::passivation_limits{
+      std::chrono::duration_cast<caf::timespan>(opts.idle_timeout),
+      opts.max_live_aggregates});
+  bool detached = !opts.deterministic;
+  im->journal = actors::spawn_journal(sys, stores->front(),
+                                      actors::journal_options{opts.max_batch},
+                                      detached);
+  im->readers = actors::spawn_readers(
+    sys, std::vector<store_ptr>(stores->begin() + 1, stores->end()), detached);
+  im->refuse = sys.spawn(refuser);
+  if (opts.idle_timeout.count() > 0)
+    im->sweeper = sys.spawn(janitor, im->instances.get(),
+                            std::chrono::duration_cast<caf::timespan>(
+                              opts.idle_timeout / 2));
+  auto ctx = std::make_shared<actors::aggregate_context>();
+  ctx->journal = im->journal;
+  ctx->readers = im->readers;
+  ctx->instances = im->instances.get();
+  ctx->snapshots = opts.snapshots;
+  ctx->max_conflict_retries = opts.max_conflict_retries;
+  ctx->timeout = std::chrono::duration_cast<caf::timespan>(
+    opts.request_timeout);
+  im->ctx = std::move(ctx);
+  im->run_pending();
+  return std::unique_ptr<runtime>{new runtime(std::move(im))};
+}
+
+runtime::runtime(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {
+  // nop
+}
+
+runtime::~runtime() {
+  auto& im = *impl_;
+  // Live aggregates finish what is in their mailboxes, then stop.
+  im.instances->close();
+  if (im.opts.deterministic)
+    im.run_pending();
+  else
+    im.instances->wait_until_empty(im.opts.request_timeout);
+  // The journal commits what is queued before it exits.
+  for (auto* a : {&im.journal, &im.readers, &im.refuse, &im.sweeper})
+    if (*a)
+      caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+  im.run_pending();
+  im.ctx.reset();
+  im.journal = im.readers = im.refuse = im.sweeper = nullptr;
+  im.sys.reset(); // waits for every actor to finish
+}
+
+void runtime::dispatch(const actors::aggregate_model& model,
+                       const std::string& id,
+                       const std::function<void(const caf::actor&)>& send) {
+  auto& im = *impl_;
+  auto spawn = [&](bool waiting) {
+    return actors::spawn_aggregate(*im.sys, im.ctx, model, id, waiting);
+  };
+  if (!im.instances->dispatch(model.type(), id, spawn, send))
+    send(im.refuse);
+}
+
+caf::expected<command_result>
+runtime::execute(const actors::aggregate_model& model, const std::string& id,
+                 actors::command_msg msg) {
+  return impl_->ask<command_result>([&](caf::scoped_actor& self) {
+    using handle_type = decltype(self->request(
+      std::declval<caf::actor>(), std::chrono::milliseconds{}, std::move(msg)));
+    std::optional<handle_type> handle;
+    dispatch(model, id, [&](const caf::actor& target) {
+      handle.emplace(
+        self->request(target, impl_->opts.request_timeout, std::move(msg)));
+    });
+    return std::move(*handle);
+  });
+}
+
+caf::expected<actors::state_view>
+runtime::inspect(const actors::aggregate_model& model, const std::string& id) {
+  return impl_->ask<actors::state_view>([&](caf::scoped_actor& self) {
+    using handle_type = decltype(self->request(
+      std::declval<caf::actor>(), std::chrono::milliseconds{},
+      actors::state_atom::value));
+    std::optional<handle_type> handle;
+    dispatch(model, id, [&](const caf::actor& target) {
+      handle.emplace(self->request(target, impl_->opts.request_timeout,
+                                   actors::state_atom::value));
+    });
+    return std::move(*handle);
+  });
+}
+
+caf::expected<std::vector<persistence::recorded_event>>
+runtime::read_stream(const std::string& stream_id) {
+  auto r = impl_->ask<actors::stream_events>([&](caf::scoped_actor& self) {
+    return self->request(impl_->readers, impl_->opts.request_timeout,
+                         actors::read_stream_msg{stream_id, 1});
+  });
+  if (!r)
+    return r.error();
+  return std::move(r->events);
+}
+
+size_t runtime::live_aggregates() const {
+  return impl_->instances->live();
+}
+
+caf::actor_system& runtime::system() {
+  return *impl_->sys;
+}
+
+const runtime_options& runtime::options() const {
+  return impl_->opts;
+}
+
+} // namespace es
