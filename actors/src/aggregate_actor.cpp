@@ -165,7 +165,9 @@ void handle(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
   persistence::append_request req{
     st.id, st.model->type(), persistence::expected_version::exact(st.version),
     std::move(done->events)};
-  self->request(st.ctx->journal, st.ctx->timeout, append_msg{std::move(req)})
+  // No timer on the hot path: the journal always answers (or dies, which
+  // answers with an error), and the host's request has its own timeout.
+  self->request(st.ctx->journal, caf::infinite, append_msg{std::move(req)})
     .await(
       [self, done, rp](append_reply& r) mutable {
         auto& st = self->state;

@@ -47,10 +47,11 @@ struct load_report {
   int64_t errors = 0;    ///< Anything else (unavailable, timeout, ...).
   int64_t events = 0;    ///< Events appended by the accepted commands.
   double seconds = 0;    ///< Wall time of the measured phase.
-  double open_seconds = 0;
+  int64_t already_open = 0; ///< Accounts open before this run.
+  double open_seconds = 0;   ///< Wall time of the opening phase.
   double p50_ms = 0; ///< Per-command latency, send to reply.
   double p99_ms = 0;
-  std::string first_error; ///< The first error of the measured phase.
+  std::string first_error; ///< The first of the `errors`.
 
   double commands_per_second() const;
   double events_per_second() const;

@@ -21,11 +21,15 @@ namespace {
 
 using actors::store_ptr;
 
+bool is_memory(const std::string& url) {
+  return url == "memory:" || url == "memory";
+}
+
 // Opens one store for the journal and one per reader (the memory store is
 // shared: it is thread-safe; PostgreSQL gets a connection per actor).
 result<std::vector<store_ptr>> open_stores(const runtime_options& opts) {
   std::vector<store_ptr> stores;
-  if (opts.store_url == "memory:" || opts.store_url == "memory") {
+  if (is_memory(opts.store_url)) {
     stores.assign(opts.readers + 1,
                   std::make_shared<persistence::memory_store>());
     return stores;
@@ -40,7 +44,7 @@ result<std::vector<store_ptr>> open_stores(const runtime_options& opts) {
 }
 
 // Answers every command with `unavailable` once the runtime shuts down.
-caf::behavior refuser() {
+caf::behavior refuser(caf::event_based_actor*) {
   return {[](actors::command_msg&) -> caf::result<command_result> {
     return actors::make_error(ec::unavailable, "the runtime is shutting down");
   }};
@@ -117,7 +121,8 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
     actors::passivation_limits{
       std::chrono::duration_cast<caf::timespan>(opts.idle_timeout),
       opts.max_live_aggregates});
-  bool detached = !opts.deterministic;
+  // Blocking I/O gets threads of its own; the memory store never blocks.
+  bool detached = !opts.deterministic && !is_memory(opts.store_url);
   im->journal = actors::spawn_journal(sys, stores->front(),
                                       actors::journal_options{opts.max_batch},
                                       detached);

@@ -1,0 +1,252 @@
+// The `bank` program: drives the account aggregate through es::runtime, one
+// command per run (open, deposit, withdraw, close, balance, history) or a
+// load test (`bank load`, see load.hpp).
+//
+//   bank --store postgresql://es@127.0.0.1:54329/es open acct-1 ada
+//   bank --store postgresql://es@127.0.0.1:54329/es deposit acct-1 70
+//   bank load --accounts 1000 --commands 200000 --concurrency 256
+//
+// Exit codes: 0 done, 1 the command failed (its reason on stderr; for `load`:
+// a command failed for a reason other than a rejection or conflict), 2 usage.
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "account.hpp"
+#include "es/runtime.hpp"
+#include "load.hpp"
+
+namespace {
+
+// Accepts a base-10 integer >= min and rewrites it canonically: CLI11 alone
+// reads "010" as octal and "-1" as a huge unsigned value.
+CLI::Validator integer_at_least(int64_t min) {
+  auto check = [min](std::string& text) -> std::string {
+    int64_t value = 0;
+    auto end = text.data() + text.size();
+    auto [ptr, err] = std::from_chars(text.data(), end, value);
+    if (text.empty() || err != std::errc{} || ptr != end)
+      return "'" + text + "' is not an integer";
+    if (value < min)
+      return "'" + text + "' is below " + std::to_string(min);
+    text = std::to_string(value);
+    return {};
+  };
+  return CLI::Validator{check, "INT>=" + std::to_string(min)};
+}
+
+// Returns `text` with the password of `url` (if any) masked.
+std::string redact(std::string text, const std::string& url) {
+  auto scheme = url.find("://");
+  auto at = url.find('@');
+  auto colon = url.find(':', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme == std::string::npos || at == std::string::npos || colon > at)
+    return text;
+  auto password = url.substr(colon + 1, at - colon - 1);
+  if (password.empty())
+    return text;
+  for (auto pos = text.find(password); pos != std::string::npos;
+       pos = text.find(password, pos + 3))
+    text.replace(pos, password.size(), "***");
+  return text;
+}
+
+std::string store_kind(const std::string& url) {
+  return url.rfind("memory", 0) == 0 ? "memory" : "postgresql";
+}
+
+// Returns `text` on one line (libpq's messages span several).
+std::string one_line(std::string text) {
+  for (auto& c : text)
+    if (c == '\n' || c == '\t')
+      c = ' ';
+  for (auto pos = text.find("  "); pos != std::string::npos;
+       pos = text.find("  ", pos))
+    text.erase(pos, 1);
+  while (!text.empty() && text.back() == ' ')
+    text.pop_back();
+  return text;
+}
+
+int fail(const std::string& what, const es::error& err) {
+  std::cerr << "bank: " << what << ": " << one_line(err.to_string()) << '\n';
+  return 1;
+}
+
+int no_such_account(const std::string& id) {
+  std::cerr << "bank: " << id << ": no such account\n";
+  return 1;
+}
+
+// Returns e.g. "2024-05-01T12:00:00.123456Z".
+std::string iso8601(es::persistence::time_point t) {
+  auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  auto time = static_cast<std::time_t>(secs.time_since_epoch().count());
+  std::tm tm{};
+  gmtime_r(&time, &tm);
+  char buf[40];
+  auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%06lldZ",
+                static_cast<long long>((t - secs).count()));
+  return buf;
+}
+
+int execute(es::runtime& rt, const std::string& verb, const std::string& id,
+            bank::account::command cmd) {
+  auto r = rt.execute<bank::account>(id, std::move(cmd));
+  if (!r)
+    return fail(verb + " " + id, es::actors::from_caf(r.error()));
+  std::cout << id << ": version " << r->version << '\n';
+  return 0;
+}
+
+int balance(es::runtime& rt, const std::string& id) {
+  auto view = rt.inspect<bank::account>(id);
+  if (!view)
+    return fail("balance " + id, es::actors::from_caf(view.error()));
+  if (view->version == 0 || !view->state.opened)
+    return no_such_account(id);
+  std::cout << id << ": balance " << view->state.balance << ", version "
+            << view->version << (view->state.closed ? ", closed" : "")
+            << '\n';
+  return 0;
+}
+
+int history(es::runtime& rt, const std::string& id) {
+  auto events = rt.read_stream(id);
+  if (!events)
+    return fail("history " + id, es::actors::from_caf(events.error()));
+  if (events->empty())
+    return no_such_account(id);
+  for (const auto& e : *events)
+    std::cout << e.version << ' ' << iso8601(e.recorded_at) << ' '
+              << e.event_type << ' ' << e.payload.dump() << '\n';
+  return 0;
+}
+
+int load(es::runtime& rt, bank::load_options opts, bool json) {
+  auto report = bank::run_load(rt, opts);
+  if (!report)
+    return fail("load", report.error());
+  bank::print_summary(std::cout, opts, *report);
+  if (json)
+    bank::print_json(std::cout, opts, *report);
+  std::cout.flush();
+  if (report->errors == 0)
+    return 0;
+  std::cerr << "bank: load: " << report->errors << " of " << opts.commands
+            << " commands failed, the first with: "
+            << one_line(report->first_error) << '\n';
+  return 1;
+}
+
+// What the command line asks for.
+struct arguments {
+  std::string store = "memory:";
+  std::string id;
+  std::string owner;
+  int64_t amount = 0;
+  bank::load_options load;
+  bool json = false;
+};
+
+void add_account_commands(CLI::App& app, arguments& args) {
+  auto with_id = [&](const char* name, const char* what) {
+    auto* cmd = app.add_subcommand(name, what);
+    cmd->add_option("ID", args.id, "The account, e.g. acct-1")->required();
+    return cmd;
+  };
+  auto with_amount = [&](CLI::App* cmd) {
+    cmd->add_option("AMOUNT", args.amount, "A positive integer")
+      ->required()
+      ->check(integer_at_least(1));
+  };
+  with_id("open", "Open an account")
+    ->add_option("OWNER", args.owner)
+    ->required();
+  with_amount(with_id("deposit", "Deposit into an account"));
+  with_amount(with_id("withdraw", "Withdraw from an account"));
+  with_id("close", "Close an account (its balance must be 0)");
+  with_id("balance", "Print an account's balance and version");
+  with_id("history", "Print an account's events");
+}
+
+void add_load_command(CLI::App& app, arguments& args) {
+  auto* cmd = app.add_subcommand("load", "Run random deposits and withdrawals");
+  auto& lo = args.load;
+  // The last of a repeated option wins (scripts/demo passes overrides on).
+  auto number = [&](const char* name, int64_t& value, int64_t min,
+                    const char* what) {
+    return cmd->add_option(name, value, what)
+      ->check(integer_at_least(min))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  };
+  number("--accounts", lo.accounts, 1, "Accounts acct-1..acct-N")->required();
+  number("--commands", lo.commands, 0, "Measured commands")->required();
+  number("--concurrency", lo.concurrency, 1, "Commands in flight")
+    ->required();
+  cmd->add_option("--seed", lo.seed, "Random seed")
+    ->capture_default_str()
+    ->check(integer_at_least(0))
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  cmd->add_flag("--json", args.json, "Also print the figures as one JSON line");
+}
+
+int run(es::runtime& rt, const std::string& command, arguments& args) {
+  const auto& id = args.id;
+  if (command == "open")
+    return execute(rt, command, id, bank::open_account{args.owner});
+  if (command == "deposit")
+    return execute(rt, command, id, bank::deposit{args.amount});
+  if (command == "withdraw")
+    return execute(rt, command, id, bank::withdraw{args.amount});
+  if (command == "close")
+    return execute(rt, command, id, bank::close_account{});
+  if (command == "balance")
+    return balance(rt, id);
+  if (command == "history")
+    return history(rt, id);
+  args.load.store_kind = store_kind(args.store);
+  return load(rt, args.load, args.json);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  arguments args;
+  CLI::App app{"bank: an event-sourced bank account (es::runtime demo)"};
+  app.require_subcommand(1);
+  app.fallthrough(); // --store may also follow the subcommand
+  app.add_option("--store", args.store,
+                 "memory: (nothing persists) or postgresql://user@host:port/db")
+    ->capture_default_str();
+  add_account_commands(app, args);
+  add_load_command(app, args);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RequiredError& e) {
+    // `bank frob` would otherwise only say "A subcommand is required".
+    if (app.get_subcommands().empty() && !app.remaining().empty())
+      return app.exit(CLI::ExtrasError(app.remaining())) == 0 ? 0 : 2;
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2; // 0 only for --help
+  }
+
+  // CAF never sees argv: the runtime configures the actor system itself.
+  es::runtime_options opts;
+  opts.store_url = args.store;
+  auto rt = es::runtime::start(opts);
+  if (!rt) {
+    auto err = es::actors::from_caf(rt.error()).to_string();
+    std::cerr << "bank: cannot start: " << one_line(redact(err, args.store))
+              << '\n';
+    return 1;
+  }
+  return run(**rt, app.get_subcommands().front()->get_name(), args);
+}
