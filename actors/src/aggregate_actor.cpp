@@ -130,7 +130,8 @@ void snapshot_if_due(aggregate_actor* self, int64_t before) {
   self->send(st.ctx->readers, save_snapshot_msg{std::move(s)});
 }
 
-// Reads what another writer appended, then runs the command again.
+// Reads what another writer appended, then runs the command again (unless
+// the retries are used up).
 void catch_up(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
               std::shared_ptr<const json> meta, promise rp, int attempt) {
   auto& st = self->state;
@@ -142,6 +143,13 @@ void catch_up(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
         if (auto err = replay(self, s.events)) {
           rp.deliver(to_caf(err));
           fail(self, to_caf(err));
+          return;
+        }
+        if (attempt > self->state.ctx->max_conflict_retries) {
+          rp.deliver(make_error(ec::conflict,
+                                "stream '" + self->state.id
+                                  + "' kept changing: gave up after "
+                                  + std::to_string(attempt) + " attempts"));
           return;
         }
         handle(self, std::move(msg), std::move(meta), std::move(rp), attempt);
@@ -165,9 +173,9 @@ void handle(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
   persistence::append_request req{
     st.id, st.model->type(), persistence::expected_version::exact(st.version),
     std::move(done->events)};
-  // No timer on the hot path: the journal always answers (or dies, which
-  // answers with an error), and the host's request has its own timeout.
-  self->request(st.ctx->journal, caf::infinite, append_msg{std::move(req)})
+  // A finite timeout: a journal killed while holding the append never
+  // answers, and an actor inside `await` cannot even be stopped.
+  self->request(st.ctx->journal, st.ctx->timeout, append_msg{std::move(req)})
     .await(
       [self, done, rp](append_reply& r) mutable {
         auto& st = self->state;
@@ -178,9 +186,9 @@ void handle(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
         snapshot_if_due(self, before);
       },
       [=](caf::error& err) mutable {
-        auto& st = self->state;
-        if (from_caf(err).code() == ec::conflict
-            && attempt < st.ctx->max_conflict_retries) {
+        // After a conflict the state is behind: catch up even when no
+        // retry is left, so that the caller's retry can succeed.
+        if (from_caf(err).code() == ec::conflict) {
           catch_up(self, std::move(msg), std::move(meta), std::move(rp),
                    attempt + 1);
           return;

@@ -17,7 +17,10 @@ struct journal_state {
   store_ptr store;
   journal_options opts;
   std::vector<append_request> queue;
-  std::vector<caf::response_promise> promises;
+  // Shared with a functor attached to the actor, which answers whatever is
+  // still held when the journal terminates, even when it is killed.
+  std::shared_ptr<std::vector<caf::response_promise>> promises
+    = std::make_shared<std::vector<caf::response_promise>>();
   bool flush_scheduled = false;
   caf::group all;
   std::unordered_map<std::string, caf::group> by_type;
@@ -85,10 +88,19 @@ void flush(journal_actor* self) {
   if (st.queue.empty())
     return;
   auto reqs = std::move(st.queue);
-  auto promises = std::move(st.promises);
+  auto promises = std::move(*st.promises);
   st.queue.clear();
-  st.promises.clear();
-  auto results = st.store->append_batch(reqs);
+  st.promises->clear();
+  std::vector<result<persistence::append_result>> results;
+  try {
+    results = st.store->append_batch(reqs);
+  } catch (const std::exception& ex) {
+    // The stores report errors as values; this is a last line of defence.
+    for (auto& rp : promises)
+      rp.deliver(make_error(ec::unavailable,
+                            std::string{"append failed: "} + ex.what()));
+    return;
+  }
   std::vector<size_t> first;
   auto batch = record(reqs, results, first);
   std::shared_ptr<const event_batch> shared = batch;
@@ -115,11 +127,33 @@ caf::behavior journal(journal_actor* self, store_ptr store,
     flush(self);
     self->quit(msg.reason);
   });
+  self->attach_functor([held = self->state.promises] {
+    for (auto& rp : *held)
+      rp.deliver(make_error(ec::unavailable, "the journal stopped"));
+    held->clear();
+  });
+  // Whatever escapes the store, nobody waits for an answer that will not
+  // come.
+  self->set_exception_handler([self](std::exception_ptr& ptr) -> caf::error {
+    std::string what = "journal failed";
+    try {
+      std::rethrow_exception(ptr);
+    } catch (const std::exception& ex) {
+      what += std::string{": "} + ex.what();
+    } catch (...) {
+      // nop
+    }
+    for (auto& rp : *self->state.promises)
+      rp.deliver(make_error(ec::unavailable, what));
+    self->state.promises->clear();
+    self->state.queue.clear();
+    return caf::exit_reason::unhandled_exception;
+  });
   return {
     [self](append_msg& msg) -> caf::result<append_reply> {
       auto& st = self->state;
       st.queue.push_back(std::move(msg.request));
-      st.promises.push_back(self->make_response_promise());
+      st.promises->push_back(self->make_response_promise());
       if (st.queue.size() >= st.opts.max_batch) {
         flush(self);
       } else if (!st.flush_scheduled) {

@@ -91,6 +91,8 @@ void registry::finish(const std::string& type, const std::string& id,
     caf::anon_send(e.instance, go_atom::value);
     if (closed_)
       begin_passivation(e);
+    else
+      enforce_cap();
     return;
   }
   lru_.erase(e.lru);
