@@ -3,10 +3,12 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS es_persistence EXPORT eventsourceTargets
+install(TARGETS es_persistence es_actors es_runtime EXPORT eventsourceTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY persistence/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+foreach(lib persistence actors runtime)
+  install(DIRECTORY ${lib}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+endforeach()
 install(EXPORT eventsourceTargets NAMESPACE es::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/eventsource)
 configure_package_config_file(cmake/eventsourceConfig.cmake.in

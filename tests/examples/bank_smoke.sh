@@ -16,17 +16,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 
-# Sanitized builds (ES_SANITIZE=ON): known reports from dependencies would
-# land on the stderr these checks read: libpqxx's leak (tests/lsan.supp), and
-# CAF 0.17.6 binding a reference through a null shared_ptr<tuple<>> when it
-# starts an actor spawned without arguments.
-here=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
-printf '%s\n' 'null:std::__shared_ptr_access<std::tuple<>,*' \
-  'null:caf::detail::init_fun_factory_helper<*, std::shared_ptr<std::tuple<> >,*' \
-  >"$tmp/ubsan.supp"
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/../lsan.supp}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-suppressions=$tmp/ubsan.supp}
-
 fail() {
   echo "FAIL: $*" >&2
   failures=$((failures + 1))
