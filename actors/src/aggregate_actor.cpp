@@ -173,9 +173,10 @@ void handle(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
   persistence::append_request req{
     st.id, st.model->type(), persistence::expected_version::exact(st.version),
     std::move(done->events)};
-  // A finite timeout: a journal killed while holding the append never
-  // answers, and an actor inside `await` cannot even be stopped.
-  self->request(st.ctx->journal, st.ctx->timeout, append_msg{std::move(req)})
+  // No timer on the hot path (CAF keeps every request timeout until it
+  // expires): the journal answers every append it took, also when it is
+  // killed (see journal.cpp), and CAF answers the ones still in its mailbox.
+  self->request(st.ctx->journal, caf::infinite, append_msg{std::move(req)})
     .await(
       [self, done, rp](append_reply& r) mutable {
         auto& st = self->state;

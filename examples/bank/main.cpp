@@ -153,6 +153,7 @@ struct arguments {
   int64_t amount = 0;
   bank::load_options load;
   bool json = false;
+  int64_t timeout_ms = 30'000;
 };
 
 void add_account_commands(CLI::App& app, arguments& args) {
@@ -225,6 +226,10 @@ int main(int argc, char** argv) {
   app.add_option("--store", args.store,
                  "memory: (nothing persists) or postgresql://user@host:port/db")
     ->capture_default_str();
+  app.add_option("--timeout-ms", args.timeout_ms,
+                 "How long a command may take; 0: no limit")
+    ->capture_default_str()
+    ->check(integer_at_least(0));
   add_account_commands(app, args);
   add_load_command(app, args);
   try {
@@ -241,6 +246,7 @@ int main(int argc, char** argv) {
   // CAF never sees argv: the runtime configures the actor system itself.
   es::runtime_options opts;
   opts.store_url = args.store;
+  opts.request_timeout = std::chrono::milliseconds{args.timeout_ms};
   auto rt = es::runtime::start(opts);
   if (!rt) {
     auto err = es::actors::from_caf(rt.error()).to_string();

@@ -139,8 +139,9 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
   ctx->instances = im->instances.get();
   ctx->snapshots = opts.snapshots;
   ctx->max_conflict_retries = opts.max_conflict_retries;
-  ctx->timeout = std::chrono::duration_cast<caf::timespan>(
-    opts.request_timeout);
+  ctx->timeout = opts.request_timeout.count() > 0
+                   ? caf::duration{opts.request_timeout}
+                   : caf::duration{caf::infinite};
   im->ctx = std::move(ctx);
   im->run_pending();
   return std::unique_ptr<runtime>{new runtime(std::move(im))};
@@ -157,7 +158,9 @@ runtime::~runtime() {
   if (im.opts.deterministic)
     im.run_pending();
   else
-    im.instances->wait_until_empty(im.opts.request_timeout);
+    im.instances->wait_until_empty(im.opts.request_timeout.count() > 0
+                                     ? im.opts.request_timeout
+                                     : std::chrono::milliseconds{30'000});
   // The journal commits what is queued before it exits.
   for (auto* a : {&im.journal, &im.readers, &im.refuse, &im.sweeper})
     if (*a)
@@ -184,11 +187,11 @@ runtime::execute(const actors::aggregate_model& model, const std::string& id,
                  actors::command_msg msg) {
   return impl_->ask<command_result>([&](caf::scoped_actor& self) {
     using handle_type = decltype(self->request(
-      std::declval<caf::actor>(), std::chrono::milliseconds{}, std::move(msg)));
+      std::declval<caf::actor>(), caf::duration{}, std::move(msg)));
     std::optional<handle_type> handle;
     dispatch(model, id, [&](const caf::actor& target) {
       handle.emplace(
-        self->request(target, impl_->opts.request_timeout, std::move(msg)));
+        self->request(target, timeout(), std::move(msg)));
     });
     return std::move(*handle);
   });
@@ -198,12 +201,12 @@ caf::expected<actors::state_view>
 runtime::inspect(const actors::aggregate_model& model, const std::string& id) {
   return impl_->ask<actors::state_view>([&](caf::scoped_actor& self) {
     using handle_type = decltype(self->request(
-      std::declval<caf::actor>(), std::chrono::milliseconds{},
+      std::declval<caf::actor>(), caf::duration{},
       actors::state_atom::value));
     std::optional<handle_type> handle;
     dispatch(model, id, [&](const caf::actor& target) {
-      handle.emplace(self->request(target, impl_->opts.request_timeout,
-                                   actors::state_atom::value));
+      handle.emplace(
+        self->request(target, timeout(), actors::state_atom::value));
     });
     return std::move(*handle);
   });
@@ -212,7 +215,7 @@ runtime::inspect(const actors::aggregate_model& model, const std::string& id) {
 caf::expected<std::vector<persistence::recorded_event>>
 runtime::read_stream(const std::string& stream_id) {
   auto r = impl_->ask<actors::stream_events>([&](caf::scoped_actor& self) {
-    return self->request(impl_->readers, impl_->opts.request_timeout,
+    return self->request(impl_->readers, timeout(),
                          actors::read_stream_msg{stream_id, 1});
   });
   if (!r)
@@ -226,6 +229,10 @@ size_t runtime::live_aggregates() const {
 
 caf::actor_system& runtime::system() {
   return *impl_->sys;
+}
+
+caf::duration runtime::timeout() const {
+  return impl_->ctx->timeout;
 }
 
 const runtime_options& runtime::options() const {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/duration.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
@@ -57,7 +58,9 @@ struct runtime_options {
   size_t max_live_aggregates = 0;
   /// Re-runs of a command after a conflict with another writer.
   int max_conflict_retries = 3;
-  /// How long a command (or a read) may take before it fails.
+  /// How long a command (or a read) may take before it fails; 0 means no
+  /// limit (CAF keeps each request's timer until it expires: at high rates
+  /// that costs memory and a little CPU).
   std::chrono::milliseconds request_timeout{30'000};
   /// CAF scheduler threads; 0 means one per core.
   size_t scheduler_threads = 0;
@@ -91,15 +94,14 @@ public:
   auto request(Self* self, const std::string& id, typename A::command cmd,
                command_metadata meta = {}) {
     using handle_type = decltype(self->request(
-      std::declval<caf::actor>(), std::chrono::milliseconds{},
+      std::declval<caf::actor>(), caf::duration{},
       std::declval<actors::command_msg>()));
     std::optional<handle_type> handle;
     actors::command_msg msg{
       std::make_shared<const typename A::command>(std::move(cmd)),
       std::move(meta)};
     dispatch(actors::model_of<A>(), id, [&](const caf::actor& target) {
-      handle.emplace(self->request(target, options().request_timeout,
-                                   std::move(msg)));
+      handle.emplace(self->request(target, timeout(), std::move(msg)));
     });
     return std::move(*handle);
   }
@@ -145,6 +147,9 @@ public:
   caf::actor_system& system();
 
   const runtime_options& options() const;
+
+  /// Returns `options().request_timeout` for CAF (infinite when 0).
+  caf::duration timeout() const;
 
 private:
   struct impl;

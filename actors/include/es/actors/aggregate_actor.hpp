@@ -21,7 +21,7 @@
 #include <string>
 
 #include <caf/actor.hpp>
-#include <caf/timespan.hpp>
+#include <caf/duration.hpp>
 
 #include "es/aggregate.hpp"
 
@@ -37,7 +37,8 @@ struct aggregate_context {
   registry* instances = nullptr;
   snapshot_policy snapshots = snapshot_policy::never();
   int max_conflict_retries = 3;
-  caf::timespan timeout = std::chrono::seconds{30};
+  /// For reads (caf::infinite: no limit).
+  caf::duration timeout = caf::duration{std::chrono::seconds{30}};
 };
 
 /// Spawns the actor for aggregate `id` of `model`'s type. A `waiting` one
