@@ -7,6 +7,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "account.hpp"
+#include "actors/deterministic_runtime.hpp"
 #include "actors/fixture.hpp"
 #include "actors/tally.hpp"
 #include "es/runtime.hpp"
@@ -20,16 +21,11 @@ using es::test::take;
 namespace {
 
 std::unique_ptr<es::runtime> start(es::runtime_options opts = {}) {
-  opts.deterministic = true;
-  auto rt = es::runtime::start(opts);
-  if (!rt)
-    throw std::runtime_error(to_string(rt.error()));
-  return std::move(*rt);
+  return es::test::start_runtime(std::move(opts));
 }
 
 caf::scheduler::test_coordinator& sched(es::runtime& rt) {
-  return dynamic_cast<caf::scheduler::test_coordinator&>(
-    rt.system().scheduler());
+  return es::test::scheduler_of(rt);
 }
 
 } // namespace

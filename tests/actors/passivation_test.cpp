@@ -7,6 +7,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "account.hpp"
+#include "actors/deterministic_runtime.hpp"
 #include "actors/fixture.hpp"
 #include "es/runtime.hpp"
 
@@ -20,17 +21,12 @@ namespace {
 
 using read_log = std::vector<std::pair<std::string, int64_t>>;
 
-std::unique_ptr<es::runtime> start(es::runtime_options opts) {
-  opts.deterministic = true;
-  auto rt = es::runtime::start(opts);
-  if (!rt)
-    throw std::runtime_error(to_string(rt.error()));
-  return std::move(*rt);
+std::unique_ptr<es::runtime> start(es::runtime_options opts = {}) {
+  return es::test::start_runtime(std::move(opts));
 }
 
 caf::scheduler::test_coordinator& sched(es::runtime& rt) {
-  return dynamic_cast<caf::scheduler::test_coordinator&>(
-    rt.system().scheduler());
+  return es::test::scheduler_of(rt);
 }
 
 // Moves the test clock on (firing the idle sweeper when due) and runs.

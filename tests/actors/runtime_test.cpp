@@ -6,6 +6,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "account.hpp"
+#include "actors/deterministic_runtime.hpp"
 #include "actors/fixture.hpp"
 #include "es/runtime.hpp"
 
@@ -16,16 +17,11 @@ using es::test::code_of;
 namespace {
 
 std::unique_ptr<es::runtime> start(es::runtime_options opts = {}) {
-  opts.deterministic = true;
-  auto rt = es::runtime::start(opts);
-  if (!rt)
-    throw std::runtime_error(to_string(rt.error()));
-  return std::move(*rt);
+  return es::test::start_runtime(std::move(opts));
 }
 
 caf::scheduler::test_coordinator& sched(es::runtime& rt) {
-  return dynamic_cast<caf::scheduler::test_coordinator&>(
-    rt.system().scheduler());
+  return es::test::scheduler_of(rt);
 }
 
 // Replies as numbers: the version, or minus the es error code.
