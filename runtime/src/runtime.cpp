@@ -106,6 +106,7 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
     im->cfg.set("scheduler.policy", caf::atom("testing"));
   else if (opts.scheduler_threads > 0)
     im->cfg.set("scheduler.max-threads", opts.scheduler_threads);
+  im->cfg.add_message_types<caf::id_block::eventsource>();
   im->cfg.add_error_category(
     caf::atom("es"),
     [](uint8_t code, caf::atom_value, const caf::message& ctx) {

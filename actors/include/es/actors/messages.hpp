@@ -10,6 +10,7 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
+#include <caf/type_id.hpp>
 
 #include "es/persistence/event_store.hpp"
 
@@ -137,3 +138,24 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::actors::save_snapshot_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::actors::read_all_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::persistence::feed_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::actors::state_view)
+
+// The runtime registers these with its actor system
+// (`cfg.add_message_types<caf::id_block::eventsource>()`), which gives
+// them names in CAF's diagnostics. They are local-only for now: crossing a
+// node needs serializable forms (the cluster layer).
+CAF_BEGIN_TYPE_ID_BLOCK(eventsource, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::event_slice))
+  CAF_ADD_TYPE_ID(eventsource, (std::shared_ptr<const es::actors::event_batch>))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::command_msg))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::command_result))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::append_msg))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::append_reply))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::recover_msg))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::recovered))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::read_stream_msg))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::stream_events))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::save_snapshot_msg))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::read_all_msg))
+  CAF_ADD_TYPE_ID(eventsource, (es::persistence::feed_page))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::state_view))
+CAF_END_TYPE_ID_BLOCK(eventsource)
