@@ -26,10 +26,6 @@ namespace {
 // The cache is dropped whole when it grows past this many streams.
 constexpr size_t max_cached_heads = 100'000;
 
-time_point from_micros(int64_t us) {
-  return time_point{std::chrono::microseconds{us}};
-}
-
 // Returns true when a request of `plan` fails: with possibly stale heads
 // that is not yet a verdict.
 bool has_error(const append_plan& plan) {

@@ -30,6 +30,12 @@ result<std::vector<migration_info>>
 pg_migrate(pqxx::connection& conn, const postgres_options& opts, bool dry_run,
            bool apply = true);
 
+/// Returns the time `us` microseconds after the Unix epoch (how the queries
+/// return timestamptz columns).
+inline time_point from_micros(int64_t us) {
+  return time_point{std::chrono::microseconds{us}};
+}
+
 /// Returns the highest migration version this program knows.
 int pg_schema_version();
 

@@ -1,9 +1,7 @@
 #include "es/persistence/postgres_store.hpp"
 
 #include <mutex>
-#include <unordered_map>
 
-#include "append_plan.hpp"
 #include "postgres_detail.hpp"
 
 namespace es::persistence {
@@ -18,10 +16,6 @@ constexpr const char* event_columns
     " event_type, schema_version, payload::text, metadata::text,"
     " (extract(epoch from recorded_at) * 1000000)::bigint";
 
-time_point from_micros(int64_t us) {
-  return time_point{std::chrono::microseconds{us}};
-}
-
 recorded_event to_event(const pqxx::row& row) {
   recorded_event e;
   e.global_position = row[0].as<int64_t>();
@@ -33,7 +27,7 @@ recorded_event to_event(const pqxx::row& row) {
   e.schema_version = row[6].as<int32_t>();
   e.payload = json::parse(row[7].c_str());
   e.metadata = json::parse(row[8].c_str());
-  e.recorded_at = from_micros(row[9].as<int64_t>());
+  e.recorded_at = detail::from_micros(row[9].as<int64_t>());
   return e;
 }
 
@@ -259,7 +253,7 @@ postgres_store::do_load_snapshot(std::string_view stream_id) {
     return std::optional<snapshot>{snapshot{
       row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int64_t>(),
       row[3].as<int32_t>(), json::parse(row[4].c_str()),
-      from_micros(row[5].as<int64_t>())}};
+      detail::from_micros(row[5].as<int64_t>())}};
   });
 }
 
