@@ -52,8 +52,8 @@ std::pair<int64_t, time_point> insert(pqxx::transaction_base& tx,
       versions.add_number(version++);
       event_types.add(e.event_type);
       schema_versions.add_number(e.schema_version);
-      payloads.add(e.payload.dump());
-      metadata.add(e.metadata.dump());
+      payloads.add_json(e.payload);
+      metadata.add_json(e.metadata);
     }
   }
   auto row = tx.exec_prepared1("append_events", ids.str(), streams.str(),

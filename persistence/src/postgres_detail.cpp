@@ -92,6 +92,108 @@ void pg_array_builder::add(const std::string& item) {
   text_ += '"';
 }
 
+// Array-literal content: a quote or backslash needs a backslash.
+void pg_array_builder::put(char c) {
+  if (c == '"' || c == '\\')
+    text_ += '\\';
+  text_ += c;
+}
+
+void pg_array_builder::put(std::string_view s) {
+  for (char c : s)
+    put(c);
+}
+
+void pg_array_builder::add_json(const json& value) {
+  separate();
+  text_ += '"';
+  put_json(value);
+  text_ += '"';
+}
+
+void pg_array_builder::put_json(const json& value) {
+  switch (value.type()) {
+    case json::value_t::object: {
+      put('{');
+      bool first = true;
+      for (const auto& [key, item] : value.items()) {
+        if (!first)
+          put(',');
+        first = false;
+        put_json_string(key);
+        put(':');
+        put_json(item);
+      }
+      put('}');
+      return;
+    }
+    case json::value_t::array: {
+      put('[');
+      bool first = true;
+      for (const auto& item : value) {
+        if (!first)
+          put(',');
+        first = false;
+        put_json(item);
+      }
+      put(']');
+      return;
+    }
+    case json::value_t::string:
+      put_json_string(value.get_ref<const std::string&>());
+      return;
+    case json::value_t::number_integer:
+      text_ += std::to_string(value.get<int64_t>());
+      return;
+    case json::value_t::number_unsigned:
+      text_ += std::to_string(value.get<uint64_t>());
+      return;
+    case json::value_t::boolean:
+      put(value.get<bool>() ? "true" : "false");
+      return;
+    case json::value_t::null:
+    case json::value_t::discarded:
+      put("null");
+      return;
+    default: // floats (shortest round-trip form) and binary
+      put(value.dump());
+  }
+}
+
+void pg_array_builder::put_json_string(const std::string& s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  put('"');
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        put("\\\"");
+        break;
+      case '\\':
+        put("\\\\");
+        break;
+      case '\n':
+        put("\\n");
+        break;
+      case '\r':
+        put("\\r");
+        break;
+      case '\t':
+        put("\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          put("\\u00");
+          put(hex[c >> 4]);
+          put(hex[c & 0xf]);
+        } else {
+          text_ += ch; // UTF-8 bytes pass through
+        }
+    }
+  }
+  put('"');
+}
+
 void pg_array_builder::add_plain(const std::string& item) {
   separate();
   text_ += item;

@@ -72,6 +72,9 @@ class pg_array_builder {
 public:
   /// Adds a string element, quoted and escaped.
   void add(const std::string& item);
+  /// Adds `value` as compact JSON text, quoted and escaped (one pass, no
+  /// temporary string).
+  void add_json(const json& value);
   /// Adds an element that needs no quoting (a UUID).
   void add_plain(const std::string& item);
   /// Adds a number.
@@ -81,6 +84,10 @@ public:
 
 private:
   void separate();
+  void put(char c);
+  void put(std::string_view s);
+  void put_json(const json& value);
+  void put_json_string(const std::string& s);
   std::string text_ = "{";
 };
 

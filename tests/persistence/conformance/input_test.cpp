@@ -48,6 +48,28 @@ TEST_P(StoreConformance, AwkwardTypesRoundTripAndFilterVerbatim) {
   }
 }
 
+TEST_P(StoreConformance, EveryKindOfJsonValueRoundTrips) {
+  json payload = {
+    {"control", std::string{"\x01\x1f\b\f\n\r\t end"}},
+    {"quotes", "\"quoted\" \\ back\\slash {a,b} 'x'"},
+    {"unicode", "ü €  🙂"},
+    {"numbers", {0, -1, 42, 9223372036854775807LL, 18446744073709551615ULL,
+                 0.5, -1.25e-8, 3.141592653589793}},
+    {"nested", {{"empty_object", json::object()}, {"empty_array", json::array()},
+                {"null", nullptr}, {"yes", true}, {"no", false}}},
+  };
+  json metadata = {{"correlation_id", "c\"1\\"}, {"list", {1, "two", nullptr}}};
+  new_event e;
+  e.event_type = "everything";
+  e.payload = payload;
+  e.metadata = metadata;
+  append_ok("json-1", {e}, no_stream());
+  auto events = read("json-1");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].payload, payload);
+  EXPECT_EQ(events[0].metadata, metadata);
+}
+
 TEST_P(StoreConformance, FilterListIsNotParsedAsOneName) {
   append_ok("s1", items(1), any(), "a");
   append_ok("s2", items(1), any(), "b");
