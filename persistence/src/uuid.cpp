@@ -91,15 +91,15 @@ result<uuid> uuid::parse(std::string_view text) {
 
 std::string uuid::to_string() const {
   static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  char out[36];
+  size_t n = 0;
   for (size_t i = 0; i < bytes_.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10)
-      out.push_back('-');
-    out.push_back(digits[bytes_[i] >> 4]);
-    out.push_back(digits[bytes_[i] & 0x0f]);
+      out[n++] = '-';
+    out[n++] = digits[bytes_[i] >> 4];
+    out[n++] = digits[bytes_[i] & 0x0f];
   }
-  return out;
+  return std::string(out, sizeof(out));
 }
 
 bool uuid::nil() const noexcept {

@@ -152,10 +152,9 @@ es::error check_request(const append_request& req,
     if (!e.metadata.is_object())
       return invalid("metadata of '" + e.event_type
                      + "' must be a JSON object");
-    if (auto err = check_json("payload and metadata of '" + e.event_type + "'",
-                              {&e.payload, &e.metadata},
+    if (auto err = check_json("payload and metadata", {&e.payload, &e.metadata},
                               limits.max_event_bytes))
-      return err;
+      return invalid("event '" + e.event_type + "': " + err.message());
   }
   if (req.events.size() > 1) {
     std::vector<uuid> ids;
