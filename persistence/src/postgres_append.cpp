@@ -56,16 +56,16 @@ std::pair<int64_t, time_point> insert(pqxx::transaction_base& tx,
       metadata.add_json(e.metadata);
     }
   }
-  auto row = tx.exec_prepared1("append_events", ids.str(), streams.str(),
-                               types.str(), versions.str(), event_types.str(),
-                               schema_versions.str(), payloads.str(),
-                               metadata.str(), count);
+  auto row = tx.exec_prepared1("append_events", ids.take(), streams.take(),
+                               types.take(), versions.take(), event_types.take(),
+                               schema_versions.take(), payloads.take(),
+                               metadata.take(), count);
   return {row[0].as<int64_t>(), from_micros(row[1].as<int64_t>())};
 }
 
-void read_heads(pqxx::transaction_base& tx, const pg_array_builder& streams,
+void read_heads(pqxx::transaction_base& tx, pg_array_builder& streams,
                 std::unordered_map<std::string, stream_head>& heads) {
-  for (const auto& row : tx.exec_prepared("stream_heads", streams.str()))
+  for (const auto& row : tx.exec_prepared("stream_heads", streams.take()))
     heads.insert_or_assign(row[0].as<std::string>(),
                            stream_head{row[1].as<int64_t>(),
                                        row[2].as<std::string>()});
@@ -165,7 +165,7 @@ pg_appender::append_careful(pqxx::connection& c,
   // A plan cached while the table was small may scan it: plan afresh.
   txn.exec("SET LOCAL plan_cache_mode = force_custom_plan");
   std::unordered_map<uuid, stored_event_ref> stored;
-  for (const auto& row : txn.exec_prepared("stored_ids", ids.str()))
+  for (const auto& row : txn.exec_prepared("stored_ids", ids.take()))
     stored.emplace(*uuid::parse(row[0].c_str()),
                    stored_event_ref{row[1].as<std::string>(),
                                     row[2].as<int64_t>(), row[3].as<int64_t>(),

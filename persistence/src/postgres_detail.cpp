@@ -204,15 +204,18 @@ void pg_array_builder::add_number(int64_t x) {
   text_ += std::to_string(x);
 }
 
-std::string pg_array_builder::str() const {
-  return text_ + '}';
+std::string pg_array_builder::take() {
+  text_ += '}';
+  auto out = std::move(text_);
+  text_ = "{";
+  return out;
 }
 
 std::string pg_array(const std::vector<std::string>& items) {
   pg_array_builder out;
   for (const auto& item : items)
     out.add(item);
-  return out.str();
+  return out.take();
 }
 
 } // namespace es::persistence::detail

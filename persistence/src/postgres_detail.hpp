@@ -79,8 +79,8 @@ public:
   void add_plain(const std::string& item);
   /// Adds a number.
   void add_number(int64_t x);
-  /// Returns the literal.
-  std::string str() const;
+  /// Returns the literal (and leaves the builder empty).
+  std::string take();
 
 private:
   void separate();
