@@ -3,10 +3,10 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS es_persistence es_actors es_runtime EXPORT eventsourceTargets
+install(TARGETS es_persistence es_actors es_projections es_runtime EXPORT eventsourceTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-foreach(lib persistence actors runtime)
+foreach(lib persistence actors projections runtime)
   install(DIRECTORY ${lib}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endforeach()
 install(EXPORT eventsourceTargets NAMESPACE es::

@@ -51,6 +51,12 @@ caf::behavior reader(reader_actor* self, store_ptr store) {
       // Best effort: a lost snapshot only makes the next recovery longer.
       (void) self->state.store->save_snapshot(msg.snapshot);
     },
+    [self](head_atom) -> caf::result<int64_t> {
+      auto head = self->state.store->head_position();
+      if (!head)
+        return to_caf(head.error());
+      return *head;
+    },
     [self](read_all_msg& msg) -> caf::result<persistence::feed_page> {
       auto page = self->state.store->read_all(msg.after_position, msg.limit,
                                               msg.filter);

@@ -225,7 +225,7 @@ void print_summary(std::ostream& out, const load_options& opts,
 }
 
 void print_json(std::ostream& out, const load_options& opts,
-                const load_report& r) {
+                const load_report& r, const nlohmann::json& extra) {
   nlohmann::json j{
     {"accounts", opts.accounts},
     {"commands", opts.commands},
@@ -243,6 +243,7 @@ void print_json(std::ostream& out, const load_options& opts,
     {"p50_ms", rounded(r.p50_ms, 3)},
     {"p99_ms", rounded(r.p99_ms, 3)},
   };
+  j.update(extra);
   out << j.dump() << '\n';
 }
 

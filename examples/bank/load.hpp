@@ -17,6 +17,8 @@
 #include <iosfwd>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "es/error.hpp"
 
 namespace es {
@@ -67,8 +69,10 @@ struct load_report {
 void print_summary(std::ostream& out, const load_options& opts,
                    const load_report& r);
 
-/// Writes the summary as one line of JSON.
+/// Writes the summary as one line of JSON, with the members of `extra`
+/// (an object) added.
 void print_json(std::ostream& out, const load_options& opts,
-                const load_report& r);
+                const load_report& r,
+                const nlohmann::json& extra = nlohmann::json::object());
 
 } // namespace bank

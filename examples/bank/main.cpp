@@ -1,13 +1,18 @@
 // The `bank` program: drives the account aggregate through es::runtime, one
-// command per run (open, deposit, withdraw, close, balance, history) or a
-// load test (`bank load`, see load.hpp).
+// command per run (open, deposit, withdraw, close, balance, history), a
+// load test (`bank load`, see load.hpp), or the projections' status (`bank
+// projections`). `load` and `projections` run the projections of
+// projections.hpp: bank_totals, and on PostgreSQL bank_balances.
 //
 //   bank --store postgresql://es@127.0.0.1:54329/es open acct-1 ada
 //   bank --store postgresql://es@127.0.0.1:54329/es deposit acct-1 70
+//   bank --store postgresql://es@127.0.0.1:54329/es projections
 //   bank load --accounts 1000 --commands 200000 --concurrency 256
 //
 // Exit codes: 0 done, 1 the command failed (its reason on stderr; for `load`:
-// a command failed for a reason other than a rejection or conflict), 2 usage.
+// a command failed for a reason other than a rejection or conflict, or the
+// projections did not catch up; for `projections`: one failed or did not
+// catch up in time), 2 usage.
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +25,8 @@
 #include "account.hpp"
 #include "es/runtime.hpp"
 #include "load.hpp"
+#include "projections.hpp"
+#include "watch.hpp"
 
 namespace {
 
@@ -129,22 +136,6 @@ int history(es::runtime& rt, const std::string& id) {
   return 0;
 }
 
-int load(es::runtime& rt, bank::load_options opts, bool json) {
-  auto report = bank::run_load(rt, opts);
-  if (!report)
-    return fail("load", report.error());
-  bank::print_summary(std::cout, opts, *report);
-  if (json)
-    bank::print_json(std::cout, opts, *report);
-  std::cout.flush();
-  if (report->errors == 0)
-    return 0;
-  std::cerr << "bank: load: " << report->errors << " of " << opts.commands
-            << " commands failed, the first with: "
-            << one_line(report->first_error) << '\n';
-  return 1;
-}
-
 // What the command line asks for.
 struct arguments {
   std::string store = "memory:";
@@ -154,7 +145,59 @@ struct arguments {
   bank::load_options load;
   bool json = false;
   int64_t timeout_ms = 30'000;
+  int64_t wait_seconds = 10;      ///< bank projections
+  int64_t load_wait_seconds = 60; ///< bank load, after the last command
 };
+
+// Runs the load while sampling the projections' lag, then waits for them.
+int load(es::runtime& rt, const bank::totals& totals,
+         const arguments& args) {
+  const auto& opts = args.load;
+  bank::lag_sampler sampler{rt};
+  auto report = bank::run_load(rt, opts);
+  bank::load_lag lag;
+  lag.max = sampler.stop();
+  if (!report)
+    return fail("load", report.error());
+  lag.catch_up = bank::wait_for_projections(
+    rt, std::chrono::seconds{args.load_wait_seconds});
+  auto figures = totals.figures();
+  bank::print_summary(std::cout, opts, *report);
+  bank::print_lag(std::cout, lag);
+  std::cout << "  totals:     " << figures << '\n';
+  if (args.json)
+    bank::print_json(std::cout, opts, *report,
+                     {{"projections", bank::lag_json(lag)},
+                      {bank::totals_name, bank::totals_json(figures)}});
+  std::cout.flush();
+  if (report->errors > 0) {
+    std::cerr << "bank: load: " << report->errors << " of " << opts.commands
+              << " commands failed, the first with: "
+              << one_line(report->first_error) << '\n';
+    return 1;
+  }
+  if (!lag.catch_up.problem.empty()) {
+    std::cerr << "bank: load: projections: "
+              << one_line(redact(lag.catch_up.problem, args.store)) << '\n';
+    return 1;
+  }
+  return 0;
+}
+
+// Waits for the projections, then prints their status and bank_totals.
+int show_projections(es::runtime& rt, const bank::totals& totals,
+                     const arguments& args) {
+  auto w = bank::wait_for_projections(rt,
+                                      std::chrono::seconds{args.wait_seconds});
+  bank::print_projections(std::cout, w.statuses);
+  std::cout << bank::totals_name << ": " << totals.figures() << '\n';
+  std::cout.flush();
+  if (w.problem.empty())
+    return 0;
+  std::cerr << "bank: projections: " << one_line(redact(w.problem, args.store))
+            << '\n';
+  return 1;
+}
 
 void add_account_commands(CLI::App& app, arguments& args) {
   auto with_id = [&](const char* name, const char* what) {
@@ -196,9 +239,26 @@ void add_load_command(CLI::App& app, arguments& args) {
     ->check(integer_at_least(0))
     ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_flag("--json", args.json, "Also print the figures as one JSON line");
+  cmd->add_option("--wait-seconds", args.load_wait_seconds,
+                  "How long to wait for the projections after the load")
+    ->capture_default_str()
+    ->check(integer_at_least(0))
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
-int run(es::runtime& rt, const std::string& command, arguments& args) {
+void add_projections_command(CLI::App& app, arguments& args) {
+  auto* cmd = app.add_subcommand(
+    "projections",
+    "Wait until the projections are live and caught up; print their status");
+  cmd->add_option("--wait-seconds", args.wait_seconds,
+                  "How long to wait; exit 1 when they are still behind")
+    ->capture_default_str()
+    ->check(integer_at_least(0))
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+}
+
+int run(es::runtime& rt, const bank::totals& totals,
+        const std::string& command, arguments& args) {
   const auto& id = args.id;
   if (command == "open")
     return execute(rt, command, id, bank::open_account{args.owner});
@@ -212,8 +272,10 @@ int run(es::runtime& rt, const std::string& command, arguments& args) {
     return balance(rt, id);
   if (command == "history")
     return history(rt, id);
+  if (command == "projections")
+    return show_projections(rt, totals, args);
   args.load.store_kind = store_kind(args.store);
-  return load(rt, args.load, args.json);
+  return load(rt, totals, args);
 }
 
 } // namespace
@@ -232,6 +294,7 @@ int main(int argc, char** argv) {
     ->check(integer_at_least(0));
   add_account_commands(app, args);
   add_load_command(app, args);
+  add_projections_command(app, args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RequiredError& e) {
@@ -254,5 +317,17 @@ int main(int argc, char** argv) {
               << '\n';
     return 1;
   }
-  return run(**rt, app.get_subcommands().front()->get_name(), args);
+  auto command = app.get_subcommands().front()->get_name();
+  auto totals = std::make_shared<bank::totals>();
+  bool postgres = store_kind(args.store) == "postgresql";
+  // Only the commands that watch the projections run them: a single
+  // command should not read the whole feed (bank_totals lives in memory).
+  if (command == "load" || command == "projections") {
+    if (auto err = bank::add_projections(**rt, args.store, postgres, totals)) {
+      std::cerr << "bank: cannot start: "
+                << one_line(redact(err.to_string(), args.store)) << '\n';
+      return 1;
+    }
+  }
+  return run(**rt, *totals, command, args);
 }

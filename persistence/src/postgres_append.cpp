@@ -17,6 +17,10 @@
 // Careful path: a transaction that locks es_head first, reads every head
 // and looks the event ids up (exact retries, conflicts), then runs the same
 // insert statement.
+//
+// Both paths NOTIFY `<schema>.es_events` with the new head position from
+// that statement, so other processes (postgres_listener) hear of every
+// commit that wrote events, and only of those.
 #include "postgres_detail.hpp"
 
 namespace es::persistence::detail {
@@ -74,9 +78,11 @@ void read_heads(pqxx::transaction_base& tx, pg_array_builder& streams,
 } // namespace
 
 void pg_appender::prepare(pqxx::connection& c) {
+  // The NOTIFY rides in the same statement (no extra round trip) and is
+  // delivered at commit.
   c.prepare("append_events",
             "WITH head AS (UPDATE es_head SET position = position + $9"
-            "  WHERE id = 1 RETURNING position - $9 AS base,"
+            "  WHERE id = 1 RETURNING position - $9 AS base, position AS top,"
             "  (extract(epoch from now()) * 1000000)::bigint AS now_us),"
             " written AS (INSERT INTO es_events (global_position, event_id,"
             "  stream_id, stream_type, version, event_type, schema_version,"
@@ -84,8 +90,11 @@ void pg_appender::prepare(pqxx::connection& c) {
             "  SELECT head.base + e.n, e.id, e.s, e.t, e.v, e.et, e.sv, e.p,"
             "  e.m FROM head, unnest($1::uuid[], $2::text[], $3::text[],"
             "  $4::bigint[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])"
-            "  WITH ORDINALITY AS e(id, s, t, v, et, sv, p, m, n))"
-            " SELECT base, now_us FROM head");
+            "  WITH ORDINALITY AS e(id, s, t, v, et, sv, p, m, n)),"
+            " notified AS (SELECT pg_notify("
+              + pg_channel_sql("current_schema()", "es_events")
+              + ", top::text) FROM head)"
+                " SELECT base, now_us FROM head, notified");
   c.prepare("lock_head",
             "SELECT position, (extract(epoch from now()) * 1000000)::bigint"
             " FROM es_head WHERE id = 1 FOR UPDATE");

@@ -46,6 +46,17 @@ std::unique_ptr<pqxx::connection> pg_connect(const std::string& url,
   return conn;
 }
 
+bool pg_connection_lost(const std::exception& ex) {
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&ex)
+      || dynamic_cast<const pqxx::broken_connection*>(&ex))
+    return true;
+  if (auto sql = dynamic_cast<const pqxx::sql_error*>(&ex)) {
+    const auto& state = sql->sqlstate();
+    return state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0;
+  }
+  return false;
+}
+
 es::error pg_error(const std::exception& ex, bool& drop_connection) {
   auto unavailable = [&](const std::string& prefix) {
     return es::error{ec::unavailable, prefix + trimmed(ex.what())};
@@ -56,7 +67,7 @@ es::error pg_error(const std::exception& ex, bool& drop_connection) {
     return unavailable("connection lost during commit, outcome unknown (an "
                        "exact retry of the same append is safe): ");
   }
-  if (dynamic_cast<const pqxx::broken_connection*>(&ex)) {
+  if (pg_connection_lost(ex)) {
     drop_connection = true;
     return unavailable("database unavailable: ");
   }
@@ -64,16 +75,17 @@ es::error pg_error(const std::exception& ex, bool& drop_connection) {
     const auto& state = sql->sqlstate();
     if (state == "23505")
       return {ec::conflict, trimmed(ex.what())};
-    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
-      drop_connection = true;
-      return unavailable("database unavailable: ");
-    }
     return unavailable("database error " + state + ": ");
   }
   if (dynamic_cast<const pqxx::transaction_rollback*>(&ex))
     return unavailable("transaction rolled back, retry: ");
   drop_connection = true;
   return unavailable("database error: ");
+}
+
+std::string pg_channel_sql(const std::string& schema, const char* suffix) {
+  return "(CASE WHEN octet_length(" + schema + ") <= 48 THEN " + schema
+         + "::text ELSE md5(" + schema + ") END || '." + suffix + "')";
 }
 
 void pg_array_builder::separate() {

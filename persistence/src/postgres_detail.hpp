@@ -1,8 +1,10 @@
-// Private helpers of postgres_store: connecting, mapping libpqxx exceptions
-// to `es::ec`, the schema migrations and PostgreSQL array literals.
+// Private helpers of the PostgreSQL classes (store, catalog, read model,
+// listener): connecting, mapping libpqxx exceptions to `es::ec`, the schema
+// migrations and PostgreSQL array literals.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <string>
@@ -24,11 +26,85 @@ std::unique_ptr<pqxx::connection> pg_connect(const std::string& url,
 /// says whether the connection must be dropped and opened again.
 es::error pg_error(const std::exception& ex, bool& drop_connection);
 
+/// Returns true when `ex` says the connection is gone (or the commit's
+/// outcome is unknown): the caller should retry later on a new connection.
+bool pg_connection_lost(const std::exception& ex);
+
 /// Brings the schema up to date (or, with `dry_run`, lists what is pending).
 /// With `apply == false` it only verifies that nothing is pending.
 result<std::vector<migration_info>>
 pg_migrate(pqxx::connection& conn, const postgres_options& opts, bool dry_run,
            bool apply = true);
+
+/// Verifies, without changing anything, that the schema is at this
+/// program's version, as `postgres_store::open` does with `migrate =
+/// false`. Errors: `invalid_argument` (unmigrated, older or newer).
+result<void> pg_require_schema(pqxx::connection& conn,
+                               const postgres_options& opts);
+
+/// One connection, opened on first use and again after it broke; `run`
+/// serializes the calls on it (thread-safe).
+class pg_session {
+public:
+  /// Declares a new connection's prepared statements.
+  using prepare_fn = void (*)(pqxx::connection&);
+
+  pg_session(std::string url, postgres_options opts, prepare_fn prepare)
+    : url_(std::move(url)), opts_(std::move(opts)), prepare_(prepare) {
+    // nop
+  }
+
+  const postgres_options& options() const noexcept {
+    return opts_;
+  }
+
+  /// Runs `f(connection)` under the lock, connecting first when needed, and
+  /// turns exceptions into errors. A broken connection is dropped; the next
+  /// call connects again.
+  template <class T, class F>
+  result<T> run(F&& f) {
+    std::lock_guard guard{mtx_};
+    try {
+      if (!conn_) {
+        auto c = pg_connect(url_, opts_);
+        prepare_(*c);
+        conn_ = std::move(c);
+      }
+      return f(*conn_);
+    } catch (const std::exception& ex) {
+      bool drop = false;
+      auto err = pg_error(ex, drop);
+      if (drop)
+        conn_.reset();
+      return err;
+    }
+  }
+
+  /// Connects and checks that the schema is migrated to this program's
+  /// version (for the objects that do not migrate it themselves).
+  result<void> require_schema() {
+    return run<void>(
+      [this](pqxx::connection& c) { return pg_require_schema(c, opts_); });
+  }
+
+private:
+  std::string url_;
+  postgres_options opts_;
+  prepare_fn prepare_;
+  std::mutex mtx_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+/// Declares the statements of the projection catalog (named "cat_...").
+void pg_prepare_catalog(pqxx::connection& c);
+
+/// Returns an SQL expression naming the notification channel
+/// "<schema>.<suffix>" of the schema that SQL expression `schema` names
+/// (e.g. "current_schema()"). A schema name longer than 48 bytes stands in
+/// as its MD5 digest: channels have at most 63 bytes, pg_notify refuses
+/// longer ones (failing the append) and LISTEN would cut them, which could
+/// make the two channels of one schema the same.
+std::string pg_channel_sql(const std::string& schema, const char* suffix);
 
 /// Returns the time `us` microseconds after the Unix epoch (how the queries
 /// return timestamptz columns).

@@ -49,6 +49,31 @@ CREATE TABLE es_checkpoints (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 )sql"},
+  {2, "projections and dead letters", R"sql(
+CREATE TABLE es_projections (
+  name text PRIMARY KEY,
+  state text NOT NULL DEFAULT 'starting' CHECK (state IN
+    ('starting', 'catching_up', 'live', 'paused', 'failed')),
+  checkpoint bigint NOT NULL DEFAULT 0 CHECK (checkpoint >= 0),
+  last_error text NOT NULL DEFAULT '',
+  error_position bigint NOT NULL DEFAULT 0,
+  -- An operator request no node has applied yet; NULL: none.
+  requested text CHECK (requested IN
+    ('pause', 'resume', 'reset', 'rebuild', 'retry')),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE es_dead_letters (
+  id bigserial PRIMARY KEY,
+  projection text NOT NULL,
+  global_position bigint NOT NULL,
+  event_id uuid NOT NULL,
+  stream_id text NOT NULL,
+  event_type text NOT NULL,
+  error text NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (projection, global_position)
+);
+)sql"},
 };
 
 } // namespace
@@ -99,6 +124,16 @@ pg_migrate(pqxx::connection& conn, const postgres_options& opts, bool dry_run,
   }
   txn.commit();
   return pending;
+}
+
+result<void> pg_require_schema(pqxx::connection& conn,
+                               const postgres_options& opts) {
+  // pg_migrate with apply == false never commits: whatever it creates on the
+  // way (schema, migrations table) is rolled back.
+  auto pending = pg_migrate(conn, opts, false, false);
+  if (!pending)
+    return pending.error();
+  return {};
 }
 
 } // namespace es::persistence::detail

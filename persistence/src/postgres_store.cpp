@@ -1,7 +1,5 @@
 #include "es/persistence/postgres_store.hpp"
 
-#include <mutex>
-
 #include "postgres_detail.hpp"
 
 namespace es::persistence {
@@ -94,38 +92,25 @@ void prepare_statements(pqxx::connection& c) {
 } // namespace
 
 struct postgres_store::impl {
-  std::string url;
-  postgres_options opts;
-  std::mutex mtx;
-  std::unique_ptr<pqxx::connection> conn;
-  detail::pg_appender appender;
+  impl(std::string url, postgres_options opts)
+    : session(std::move(url), std::move(opts), [](pqxx::connection& c) {
+        prepare_statements(c);
+        detail::pg_appender::prepare(c);
+      }) {
+    // nop
+  }
 
-  // Runs `f(connection)` under the lock, connecting first when needed, and
-  // turns exceptions into errors. A broken connection is dropped; the next
-  // call connects again.
   template <class T, class F>
   result<T> run(F&& f) {
-    std::lock_guard guard{mtx};
-    try {
-      if (!conn) {
-        auto c = detail::pg_connect(url, opts);
-        prepare_statements(*c);
-        detail::pg_appender::prepare(*c);
-        conn = std::move(c);
-      }
-      return f(*conn);
-    } catch (const std::exception& ex) {
-      bool drop = false;
-      auto err = detail::pg_error(ex, drop);
-      if (drop)
-        conn.reset();
-      return err;
-    }
+    return session.run<T>(std::forward<F>(f));
   }
+
+  detail::pg_session session;
+  detail::pg_appender appender; // used inside `run` only: under its lock
 };
 
 postgres_store::postgres_store(std::unique_ptr<impl> ptr)
-  : event_store(ptr->opts.limits), impl_(std::move(ptr)) {
+  : event_store(ptr->session.options().limits), impl_(std::move(ptr)) {
   // nop
 }
 
@@ -135,11 +120,10 @@ postgres_store::~postgres_store() {
 
 result<std::unique_ptr<postgres_store>>
 postgres_store::open(const std::string& url, postgres_options opts) {
-  auto ptr = std::make_unique<impl>();
-  ptr->url = url;
-  ptr->opts = std::move(opts);
+  auto ptr = std::make_unique<impl>(url, std::move(opts));
+  const auto& o = ptr->session.options();
   auto migrated = ptr->run<std::vector<migration_info>>([&](pqxx::connection& c) {
-    return detail::pg_migrate(c, ptr->opts, false, ptr->opts.migrate);
+    return detail::pg_migrate(c, o, false, o.migrate);
   });
   if (!migrated)
     return migrated.error();

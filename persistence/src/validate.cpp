@@ -11,29 +11,38 @@ es::error invalid(std::string message) {
   return {ec::invalid_argument, std::move(message)};
 }
 
+// Returns the length of the well-formed UTF-8 character (not NUL) at `s[i]`,
+// or 0 when there is none.
+inline size_t utf8_length_at(std::string_view s, size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  if (c == 0)
+    return 0;
+  size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2
+                      : (c >> 3) == 0x1e ? 3 : 99;
+  if (n == 99 || n >= s.size() - i)
+    return 0;
+  uint32_t cp = n == 0 ? c : c & (0x3f >> n);
+  for (size_t k = 1; k <= n; ++k) {
+    auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc >> 6) != 0x2)
+      return 0;
+    cp = (cp << 6) | (cc & 0x3f);
+  }
+  // Reject overlong forms, surrogates and values beyond U+10FFFF.
+  static constexpr uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < min_cp[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+    return 0;
+  return n + 1;
+}
+
 // Returns true when `s` is well-formed UTF-8 without NUL bytes.
 bool clean_utf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c == 0)
+    auto n = utf8_length_at(s, i);
+    if (n == 0)
       return false;
-    size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2
-                        : (c >> 3) == 0x1e ? 3 : 99;
-    if (n == 99 || n >= s.size() - i)
-      return false;
-    uint32_t cp = n == 0 ? c : c & (0x3f >> n);
-    for (size_t k = 1; k <= n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc >> 6) != 0x2)
-        return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    // Reject overlong forms, surrogates and values beyond U+10FFFF.
-    static constexpr uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-      return false;
-    i += n + 1;
+    i += n;
   }
   return true;
 }
@@ -180,6 +189,41 @@ es::error check_snapshot(const snapshot& s, const store_limits& limits) {
   if (s.state.is_null() || s.state.is_discarded())
     return invalid("snapshot state is null");
   return check_json("snapshot state", {&s.state}, limits.max_snapshot_bytes);
+}
+
+es::error check_projection_name(std::string_view name) {
+  store_limits limits;
+  limits.max_name_bytes = max_projection_name_bytes;
+  return check_name("projection name", name, limits);
+}
+
+es::error check_dead_letter(const dead_letter& d) {
+  if (auto err = check_projection_name(d.projection))
+    return err;
+  if (d.global_position < 1)
+    return invalid("dead letter global position must be >= 1, got "
+                   + std::to_string(d.global_position));
+  store_limits limits;
+  if (auto err = check_name("dead letter stream id", d.stream_id, limits))
+    return err;
+  return check_name("dead letter event type", d.event_type, limits);
+}
+
+std::string clean_text(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    auto n = utf8_length_at(s, i);
+    if (n == 0) {
+      out += '?';
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
 }
 
 } // namespace es::persistence::detail

@@ -1,5 +1,7 @@
 #include "es/runtime.hpp"
 
+#include "runtime_impl.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -13,6 +15,7 @@
 #include "es/actors/readers.hpp"
 #include "es/actors/registry.hpp"
 #include "es/persistence/memory_store.hpp"
+#include "es/persistence/postgres_catalog.hpp"
 #include "es/persistence/postgres_store.hpp"
 
 namespace es {
@@ -62,36 +65,32 @@ caf::behavior janitor(caf::event_based_actor* self, actors::registry* reg,
 
 } // namespace
 
-struct runtime::impl {
-  runtime_options opts;
-  caf::actor_system_config cfg;
-  // Destroyed after the system: aggregates call it until they are gone.
-  std::unique_ptr<actors::registry> instances;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::actor journal;
-  caf::actor readers;
-  caf::actor refuse;
-  caf::actor sweeper;
-  std::shared_ptr<const actors::aggregate_context> ctx;
-
-  // In deterministic mode nothing runs until someone runs the scheduler.
-  void run_pending() {
-    if (opts.deterministic)
-      dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler()).run();
+// The catalog, the manager and (on PostgreSQL) the notification pump.
+caf::error runtime::impl::start_projections(bool detached) {
+  auto& im = *this;
+  projections::manager_config cfg;
+  cfg.readers = im.readers;
+  cfg.detached = detached;
+  cfg.poll_interval = im.opts.projection_poll;
+  if (is_memory(im.opts.store_url)) {
+    cfg.catalog = std::make_shared<persistence::memory_catalog>();
+  } else {
+    auto catalog = persistence::postgres_catalog::open(im.opts.store_url);
+    if (!catalog)
+      return actors::to_caf(catalog.error());
+    cfg.catalog = std::move(*catalog);
+    cfg.database_url = im.opts.store_url;
   }
-
-  // Sends a request from a scoped actor and waits for its reply.
-  template <class T, class Send>
-  caf::expected<T> ask(Send send) {
-    caf::scoped_actor self{*sys};
-    auto handle = send(self);
-    run_pending();
-    caf::expected<T> out{caf::error{}};
-    std::move(handle).receive([&](T& x) { out = std::move(x); },
-                              [&](caf::error& err) { out = std::move(err); });
-    return out;
+  im.projections = projections::spawn_manager(*im.sys, std::move(cfg));
+  if (detached) {
+    auto pump = projections::notification_pump::start(im.opts.store_url, {},
+                                                      im.projections);
+    if (!pump)
+      return actors::to_caf(pump.error());
+    im.pump = std::move(*pump);
   }
-};
+  return caf::none;
+}
 
 caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
   if (opts.readers == 0 || opts.max_batch == 0)
@@ -144,6 +143,8 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
                    ? caf::duration{opts.request_timeout}
                    : caf::duration{caf::infinite};
   im->ctx = std::move(ctx);
+  if (auto err = im->start_projections(detached))
+    return err;
   im->run_pending();
   return std::unique_ptr<runtime>{new runtime(std::move(im))};
 }
@@ -162,13 +163,15 @@ runtime::~runtime() {
     im.instances->wait_until_empty(im.opts.request_timeout.count() > 0
                                      ? im.opts.request_timeout
                                      : std::chrono::milliseconds{30'000});
+  im.pump.reset();
   // The journal commits what is queued before it exits.
-  for (auto* a : {&im.journal, &im.readers, &im.refuse, &im.sweeper})
+  for (auto* a : {&im.journal, &im.readers, &im.refuse, &im.sweeper,
+                  &im.projections})
     if (*a)
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
   im.run_pending();
   im.ctx.reset();
-  im.journal = im.readers = im.refuse = im.sweeper = nullptr;
+  im.journal = im.readers = im.refuse = im.sweeper = im.projections = nullptr;
   im.sys.reset(); // waits for every actor to finish
 }
 

@@ -65,8 +65,12 @@ inline std::string message_of(const caf::error& err) {
 template <class T, class Handle>
 caf::expected<T> take(Handle& handle) {
   caf::expected<T> out{caf::error{}};
-  std::move(handle).receive([&](T& x) { out = std::move(x); },
-                            [&](caf::error& err) { out = std::move(err); });
+  if constexpr (std::is_void_v<T>)
+    std::move(handle).receive([&] { out = {}; },
+                              [&](caf::error& err) { out = std::move(err); });
+  else
+    std::move(handle).receive([&](T& x) { out = std::move(x); },
+                              [&](caf::error& err) { out = std::move(err); });
   return out;
 }
 
@@ -123,6 +127,10 @@ public:
 
   test_store& store() {
     return *store_;
+  }
+
+  std::shared_ptr<test_store> store_ptr() const {
+    return store_;
   }
 
   actors::registry& instances() {

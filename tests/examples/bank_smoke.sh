@@ -3,12 +3,16 @@
 #
 # Usage: tests/examples/bank_smoke.sh path/to/bank
 #
-# In memory: a short load whose JSON figures must add up, single commands,
-# usage errors (exit 2) and bad or unreachable stores (exit 1, one line).
+# In memory: a short load whose JSON figures must add up (also those of the
+# bank_totals projection, which counts the load's events in the same
+# process), single commands, `bank projections`, usage errors (exit 2) and
+# bad or unreachable stores (exit 1, one line).
 # memory: forgets everything when the process ends, so the multi-step flow
 # (open, deposit, withdraw, balance, history, close) runs on PostgreSQL: on
-# ES_DATABASE_URL, with an account id of its own. Without ES_DATABASE_URL the
-# PostgreSQL part is skipped, or fails when CI=true.
+# ES_DATABASE_URL, with an account id of its own; there `bank projections`
+# must show bank_balances live with lag 0 and the table must hold the
+# account's balance. Without ES_DATABASE_URL the PostgreSQL part is skipped,
+# or fails when CI=true.
 set -euo pipefail
 
 bank=${1:?usage: bank_smoke.sh BANK_BINARY}
@@ -55,6 +59,28 @@ json_field() {
   tail -n 1 "$tmp/out" | grep -Eo "\"$1\":-?[0-9.eE+-]+" | cut -d: -f2
 }
 
+# has REGEX WHAT: the last stdout has a line matching REGEX.
+has() {
+  grep -Eq -- "$1" "$tmp/out" || fail "$2: no line matches /$1/: $(cat "$tmp/out")"
+}
+
+# check_totals ACCOUNTS: the bank_totals figures of the last `bank load` on
+# a fresh store: every account opened, one event per accepted command.
+check_totals() {
+  local opened deposits withdrawals deposited withdrawn ok
+  opened=$(json_field opened) deposits=$(json_field deposits)
+  withdrawals=$(json_field withdrawals) ok=$(json_field commands_ok)
+  deposited=$(json_field deposited) withdrawn=$(json_field withdrawn)
+  ((opened == $1)) || fail "bank_totals: opened $opened, expected $1"
+  ((deposits + withdrawals == ok)) ||
+    fail "bank_totals: $deposits deposits + $withdrawals withdrawals != $ok ok"
+  ((deposited >= withdrawn && withdrawn >= withdrawals)) ||
+    fail "bank_totals: deposited $deposited, withdrawn $withdrawn"
+  (($(json_field closed) == 0)) || fail "bank_totals: closed accounts"
+  has '^  lag: +bank_totals max [0-9]+, [0-9]+ after the last command, caught up in [0-9.]+ s$' load
+  has "^  totals: +opened $1, closed 0, deposits $deposits \\(sum $deposited\\), withdrawals $withdrawals \\(sum $withdrawn\\)\$" load
+}
+
 # check_load ACCOUNTS COMMANDS STORE: the JSON line of the last `bank load`.
 check_load() {
   local line
@@ -85,6 +111,11 @@ check_load() {
 # -- in memory ------------------------------------------------------------------
 expect 0 'commands/s' '' load --accounts 100 --commands 2000 --concurrency 32 --json
 check_load 100 2000 memory
+check_totals 100
+expect 0 '^bank_totals +in_memory +live +0 +0 +0 +0\.0$' '' projections
+has '^name +kind +state +checkpoint +head +lag +events/s +last error$' projections
+has '^bank_totals: opened 0, closed 0, deposits 0 \(sum 0\), withdrawals 0 \(sum 0\)$' projections
+expect 0 '^bank_totals +in_memory +live ' '' projections --wait-seconds 1
 expect 0 '0 ok, 0 rejected' '' load --accounts 1 --commands 0 --concurrency 1
 expect 0 '^acct-1: version 1$' '' open acct-1 ada
 expect 1 '' '^bank: deposit acct-1: rejected: account is not open$' deposit acct-1 5
@@ -104,6 +135,10 @@ expect 2 '' '' load --accounts 0 --commands 10 --concurrency 1
 expect 2 '' '' load --accounts 10 --commands -1 --concurrency 1
 expect 2 '' '' load --accounts 10 --commands 10 --concurrency 0
 expect 2 '' '' load --accounts 10 --commands 10
+expect 2 '' '' load --accounts 1 --commands 1 --concurrency 1 --wait-seconds -1
+expect 2 '' 'below 0' projections --wait-seconds -1
+expect 2 '' 'not an integer' projections --wait-seconds soon
+expect 2 '' '' projections extra
 
 # -- stores that cannot be used ---------------------------------------------------
 expect 1 '' '^bank: cannot start: invalid_argument: ' --store mysql://x balance acct-1
@@ -118,8 +153,24 @@ if [[ -z ${ES_DATABASE_URL:-} ]]; then
   else
     echo "bank_smoke: ES_DATABASE_URL not set, skipping the PostgreSQL part"
   fi
+elif ! command -v psql >/dev/null; then
+  fail "psql is not installed (needed for the PostgreSQL part)"
 else
   db=(--store "$ES_DATABASE_URL")
+  sql() { psql -qtAX "$ES_DATABASE_URL" -c "$1"; }
+  # sql_with_id ID QUERY: QUERY with :'id' bound to ID (quoted by psql).
+  sql_with_id() { psql -qtAX -v id="$1" "$ES_DATABASE_URL" <<<"$2"; }
+  # check_balances ID BALANCE VERSION: `bank projections` shows both live
+  # with lag 0, and bank_balances holds the account as given. (bank_totals
+  # reads the whole feed in each process: give a big database time.)
+  check_balances() {
+    expect 0 '^bank_balances +postgres +live +[0-9]+ +[0-9]+ +0 ' '' \
+      "${db[@]}" projections --wait-seconds 60
+    has '^bank_totals +in_memory +live +[0-9]+ +[0-9]+ +0 ' projections
+    local got
+    got=$(sql_with_id "$1" "SELECT balance || ' ' || version FROM bank_balances WHERE account_id = :'id'")
+    [[ $got == "$2 $3" ]] || fail "bank_balances: $1 has '$got', expected '$2 $3'"
+  }
   id="acct-smoke-$$-$RANDOM$RANDOM"
   expect 0 "^$id: version 1\$" '' "${db[@]}" open "$id" ada
   expect 0 "^$id: version 2\$" '' "${db[@]}" deposit "$id" 100
@@ -127,6 +178,7 @@ else
     "${db[@]}" withdraw "$id" 130
   expect 0 "^$id: version 3\$" '' "${db[@]}" withdraw "$id" 30
   expect 0 "^$id: balance 70, version 3\$" '' "${db[@]}" balance "$id"
+  check_balances "$id" 70 3
   expect 0 '^3 [0-9-]{10}T[0-9:.]{15}Z withdrawn \{"amount":30\}$' '' \
     "${db[@]}" history "$id"
   [[ $(wc -l <"$tmp/out") -eq 3 ]] || fail "history: expected 3 lines: $(cat "$tmp/out")"
@@ -138,11 +190,33 @@ else
   expect 0 "^$id: version 4\$" '' "${db[@]}" withdraw "$id" 70
   expect 0 "^$id: version 5\$" '' "${db[@]}" close "$id"
   expect 0 "^$id: balance 0, version 5, closed\$" '' "${db[@]}" balance "$id"
+  check_balances "$id" 0 5
   expect 1 '' 'rejected: account is not open' "${db[@]}" deposit "$id" 1
   expect 1 '' "^bank: $id-none: no such account\$" "${db[@]}" balance "$id-none"
+  # Ids are user input: bank_balances passes them in an array literal.
+  odd="$id \"q\" \\b {c},NULL 'x'"
+  expect 0 'version 1$' '' "${db[@]}" open "$odd" ada
+  expect 0 'version 2$' '' "${db[@]}" deposit "$odd" 12
+  check_balances "$odd" 12 2
   expect 0 'commands/s' '' "${db[@]}" load --accounts 20 --commands 300 \
     --concurrency 8 --json
   check_load 20 300 postgresql
+  has '^  lag: +bank_balances max [0-9]+, [0-9]+ after the last command, caught up in [0-9.]+ s$' load
+  [[ $(tail -n 1 "$tmp/out") =~ \"bank_balances\":\{[^}]*\"lag\":0[,}] ]] ||
+    fail "load: bank_balances not caught up: $(tail -n 1 "$tmp/out")"
+  # Every account in bank_balances as es_events has it, none missing.
+  expect 0 '^bank_balances +postgres +live +[0-9]+ +[0-9]+ +0 ' '' \
+    "${db[@]}" projections --wait-seconds 60
+  wrong=$(sql "WITH truth AS (
+      SELECT stream_id, max(version) AS version,
+        coalesce(sum(CASE event_type
+          WHEN 'deposited' THEN (payload->>'amount')::bigint
+          WHEN 'withdrawn' THEN -(payload->>'amount')::bigint END), 0) AS balance
+      FROM es_events WHERE stream_type = 'account' GROUP BY stream_id)
+    SELECT count(*) FROM truth t FULL JOIN bank_balances b ON b.account_id = t.stream_id
+    WHERE t.stream_id IS NULL OR b.account_id IS NULL
+       OR b.balance <> t.balance OR b.version <> t.version")
+  [[ $wrong == 0 ]] || fail "bank_balances: $wrong accounts differ from es_events"
 fi
 
 if ((failures > 0)); then

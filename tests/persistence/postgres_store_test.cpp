@@ -1,7 +1,6 @@
 // PostgreSQL-only behaviour: the schema contract, migrations, rows written by
 // hand, outages, and gapless positions under concurrent writers.
 #include <atomic>
-#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -27,15 +26,6 @@ using bank_event = std::variant<deposited>;
 
 new_event deposit(int64_t amount) {
   return make_event(deposited{amount});
-}
-
-// Runs `$ES_PG_CONTROL <cmd>` (scripts/pg stop|start).
-void control_server(const std::string& cmd) {
-  auto script = std::getenv("ES_PG_CONTROL");
-  ASSERT_NE(script, nullptr);
-  ASSERT_EQ(std::system((std::string{script} + " " + cmd + " 2>/dev/null").c_str()),
-            0)
-    << "scripts/pg " << cmd << " failed";
 }
 
 } // namespace
@@ -88,6 +78,9 @@ TEST(PostgresStore, MigrationsAreRecordedAndRunOnce) {
   ASSERT_TRUE(pending) << pending.error().to_string();
   ASSERT_EQ(pending->size(), static_cast<size_t>(postgres_store::schema_version()));
   EXPECT_EQ(pending->front().version, 1);
+  ASSERT_GE(pending->size(), 2u);
+  EXPECT_EQ((*pending)[1].version, 2);
+  EXPECT_EQ((*pending)[1].name, "projections and dead letters");
   auto applied = postgres_store::migrate(test::database_url(), db.options(),
                                          false);
   ASSERT_TRUE(applied);
@@ -189,23 +182,19 @@ TEST(PostgresStore, OpenStoreRejectsUnknownSchemes) {
 
 TEST(PostgresStore, OutageIsUnavailableThenRecoversAfterRestart) {
   ES_REQUIRE_DATABASE();
-  if (!std::getenv("ES_PG_CONTROL")) {
-    if (test::in_ci())
-      FAIL() << "CI=true but ES_PG_CONTROL is not set (use scripts/test)";
-    GTEST_SKIP() << "needs ES_PG_CONTROL (scripts/test sets it)";
-  }
+  ES_REQUIRE_PG_CONTROL();
   test::pg_schema db;
   auto store = db.open();
   ASSERT_TRUE(store);
   ASSERT_TRUE(store->append("acct-1", "account", expected_version::any(),
                             {deposit(1)}));
-  control_server("stop");
+  test::control_server("stop");
   auto appended = store->append("acct-1", "account", expected_version::any(),
                                 {deposit(2)});
   auto read = store->read_stream("acct-1");
   auto head = store->head_position();
   auto reopened = postgres_store::open(test::database_url(), db.options());
-  control_server("start");
+  test::control_server("start");
   ASSERT_FALSE(appended);
   EXPECT_EQ(appended.error().code(), ec::unavailable);
   ASSERT_FALSE(read);

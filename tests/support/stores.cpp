@@ -66,6 +66,19 @@ std::unique_ptr<persistence::postgres_store> pg_schema::open() const {
   return std::move(*store);
 }
 
+std::unique_ptr<persistence::postgres_catalog>
+pg_schema::open_catalog() const {
+  if (!open())
+    return nullptr;
+  auto catalog = persistence::postgres_catalog::open(database_url(), options());
+  if (!catalog) {
+    ADD_FAILURE() << "cannot open postgres_catalog: "
+                  << catalog.error().to_string();
+    return nullptr;
+  }
+  return std::move(*catalog);
+}
+
 void pg_schema::exec(const std::string& sql) const {
   pqxx::connection conn{database_url()};
   pqxx::work txn{conn};
@@ -74,12 +87,39 @@ void pg_schema::exec(const std::string& sql) const {
   txn.commit();
 }
 
+int64_t pg_schema::query_int(const std::string& sql) const {
+  pqxx::connection conn{database_url()};
+  pqxx::read_transaction txn{conn};
+  txn.exec("SET LOCAL search_path TO " + name_);
+  return txn.exec1(sql)[0].as<int64_t>(0);
+}
+
 std::unique_ptr<persistence::event_store>
 make_store(const std::string& kind, std::unique_ptr<pg_schema>& schema_holder) {
   if (kind == "memory")
     return std::make_unique<persistence::memory_store>();
   schema_holder = std::make_unique<pg_schema>();
   return schema_holder->open();
+}
+
+std::unique_ptr<persistence::projection_catalog>
+make_catalog(const std::string& kind,
+             std::unique_ptr<pg_schema>& schema_holder) {
+  if (kind == "memory")
+    return std::make_unique<persistence::memory_catalog>();
+  schema_holder = std::make_unique<pg_schema>();
+  return schema_holder->open_catalog();
+}
+
+bool can_control_server() {
+  return std::getenv("ES_PG_CONTROL") != nullptr;
+}
+
+void control_server(const std::string& cmd) {
+  auto script = std::getenv("ES_PG_CONTROL");
+  ASSERT_NE(script, nullptr);
+  auto line = std::string{script} + " " + cmd + " 2>/dev/null";
+  ASSERT_EQ(std::system(line.c_str()), 0) << "scripts/pg " << cmd << " failed";
 }
 
 } // namespace es::test

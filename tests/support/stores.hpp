@@ -6,6 +6,9 @@
 //     auto store = db.open();                // migrated postgres_store
 //     db.exec("UPDATE es_events SET ...");   // raw SQL inside the schema
 //   }
+//
+// Catalogs: make_catalog("memory" | "postgres", holder), db.open_catalog().
+// Outages: ES_REQUIRE_PG_CONTROL(); control_server("stop"); ...("start").
 #pragma once
 
 #include <memory>
@@ -14,7 +17,9 @@
 #include <gtest/gtest.h>
 
 #include "es/persistence/event_store.hpp"
+#include "es/persistence/postgres_catalog.hpp"
 #include "es/persistence/postgres_store.hpp"
+#include "es/persistence/projection_catalog.hpp"
 
 namespace es::test {
 
@@ -45,8 +50,16 @@ public:
   /// on error.
   std::unique_ptr<persistence::postgres_store> open() const;
 
+  /// Opens a postgres_catalog in this schema (migrating it first through a
+  /// store); fails the test on error.
+  std::unique_ptr<persistence::postgres_catalog> open_catalog() const;
+
   /// Runs `sql` inside this schema on a connection of its own.
   void exec(const std::string& sql) const;
+
+  /// Runs `sql` inside this schema and returns the first column of its
+  /// first row as a number (0 for NULL).
+  int64_t query_int(const std::string& sql) const;
 
 private:
   std::string name_;
@@ -56,6 +69,20 @@ private:
 /// lives as long as `schema_holder`).
 std::unique_ptr<persistence::event_store>
 make_store(const std::string& kind, std::unique_ptr<pg_schema>& schema_holder);
+
+/// Returns a fresh, empty projection catalog of kind "memory" or
+/// "postgres" (whose schema lives as long as `schema_holder`).
+std::unique_ptr<persistence::projection_catalog>
+make_catalog(const std::string& kind,
+             std::unique_ptr<pg_schema>& schema_holder);
+
+/// Returns true when $ES_PG_CONTROL names the script that stops and starts
+/// the test server (scripts/test sets it).
+bool can_control_server();
+
+/// Runs `$ES_PG_CONTROL <cmd>` (scripts/pg stop|start); fails the test when
+/// it does not succeed.
+void control_server(const std::string& cmd);
 
 } // namespace es::test
 
@@ -67,5 +94,16 @@ make_store(const std::string& kind, std::unique_ptr<pg_schema>& schema_holder);
       if (::es::test::in_ci())                                                 \
         FAIL() << "CI=true but ES_DATABASE_URL is not set";                    \
       GTEST_SKIP() << "ES_DATABASE_URL is not set";                            \
+    }                                                                          \
+  } while (false)
+
+/// Skips the test unless the test server can be stopped and started
+/// ($ES_PG_CONTROL), or fails it under CI=true.
+#define ES_REQUIRE_PG_CONTROL()                                                \
+  do {                                                                         \
+    if (!::es::test::can_control_server()) {                                   \
+      if (::es::test::in_ci())                                                 \
+        FAIL() << "CI=true but ES_PG_CONTROL is not set (use scripts/test)";   \
+      GTEST_SKIP() << "needs ES_PG_CONTROL (scripts/test sets it)";            \
     }                                                                          \
   } while (false)

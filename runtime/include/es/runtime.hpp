@@ -36,11 +36,17 @@
 #include "es/actors/aggregate_model.hpp"
 #include "es/actors/errors.hpp"
 #include "es/actors/messages.hpp"
+#include "es/projections/manager.hpp"
+#include "es/projections/projection.hpp"
 
 namespace es {
 
 using actors::command_metadata;
 using actors::command_result;
+using persistence::dead_letter;
+using persistence::projection_op;
+using projections::projection;
+using projections::projection_status;
 
 /// How a runtime is set up. Defaults suit a single node.
 struct runtime_options {
@@ -64,6 +70,9 @@ struct runtime_options {
   std::chrono::milliseconds request_timeout{30'000};
   /// CAF scheduler threads; 0 means one per core.
   size_t scheduler_threads = 0;
+  /// Projections re-check the store and the operators' requests this often
+  /// (the fallback when PostgreSQL notifications are lost).
+  std::chrono::milliseconds projection_poll{1000};
   /// For tests: CAF's deterministic test scheduler, no threads of our own.
   bool deterministic = false;
 };
@@ -139,6 +148,35 @@ public:
   /// Returns the events of a stream, read through the readers. Waits.
   caf::expected<std::vector<persistence::recorded_event>>
   read_stream(const std::string& stream_id);
+
+  /// Starts projection `p` on this node: it catches up from its checkpoint,
+  /// then follows new events. Errors: `invalid_argument` (a name already
+  /// running here, a PostgreSQL read model on the memory store),
+  /// `unavailable`.
+  caf::expected<void> add_projection(projection p);
+
+  /// Returns the status of this node's projections, ordered by name. Waits.
+  caf::expected<std::vector<projection_status>> projections();
+
+  /// Applies `op` to projection `name`: pause, resume, reset (clear the
+  /// read model and the checkpoint; stays paused), rebuild (reset and catch
+  /// up), retry (a failed one). Waits. Errors: `not_found`, `unavailable`.
+  caf::expected<void> control(const std::string& name, projection_op op);
+
+  /// Returns the dead letters of `projection` (of all when empty).
+  caf::expected<std::vector<dead_letter>>
+  dead_letters(const std::string& projection = {});
+
+  /// Runs dead letter `id` through its projection again and, when that
+  /// works, deletes it. Errors: `not_found`, `rejected` (failed again).
+  caf::expected<void> redrive(int64_t id);
+
+  /// Deletes dead letter `id`. Errors: `not_found`.
+  caf::expected<void> discard(int64_t id);
+
+  /// Returns the projection manager, for asynchronous requests (see
+  /// es/projections/manager.hpp).
+  caf::actor projection_manager() const;
 
   /// Returns the number of live aggregate actors.
   size_t live_aggregates() const;

@@ -118,6 +118,8 @@ struct state_view {
 // Atoms live in our namespace: CAF already has get_atom, ok_atom, ...
 using flush_atom = caf::atom_constant<caf::atom("es_flush")>;
 using go_atom = caf::atom_constant<caf::atom("es_go")>;
+/// Reader: (head_atom) -> int64_t, the store's head position.
+using head_atom = caf::atom_constant<caf::atom("es_head")>;
 using passivate_atom = caf::atom_constant<caf::atom("es_passiv")>;
 using state_atom = caf::atom_constant<caf::atom("es_state")>;
 using sweep_atom = caf::atom_constant<caf::atom("es_sweep")>;

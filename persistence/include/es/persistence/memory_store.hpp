@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "es/persistence/event_store.hpp"
+#include "es/persistence/projection_catalog.hpp"
 
 namespace es::persistence {
 
@@ -38,6 +39,36 @@ private:
                                      int32_t below_schema_version) override;
   result<int64_t> do_checkpoint(std::string_view name) override;
   result<void> do_checkpoint(std::string_view name, int64_t position) override;
+
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// A projection catalog in process memory (for runtimes on "memory:" and
+/// tests). Thread-safe; nothing survives the process.
+class memory_catalog final : public projection_catalog {
+public:
+  memory_catalog();
+  ~memory_catalog() override;
+
+private:
+  result<projection_record> do_register(std::string_view name) override;
+  result<std::optional<projection_record>>
+  do_find(std::string_view name) override;
+  result<std::vector<projection_record>> do_list() override;
+  result<void> do_set_state(std::string_view name, projection_state state,
+                            const std::string& last_error,
+                            int64_t error_position) override;
+  result<void> do_set_checkpoint(std::string_view name,
+                                 int64_t position) override;
+  result<void> do_request(std::string_view name, projection_op op) override;
+  result<std::optional<projection_op>>
+  do_take_request(std::string_view name) override;
+  result<int64_t> do_add_dead_letter(const dead_letter& d) override;
+  result<std::vector<dead_letter>> do_dead_letters(std::string_view projection,
+                                                   size_t limit) override;
+  result<std::optional<dead_letter>> do_find_dead_letter(int64_t id) override;
+  result<bool> do_remove_dead_letter(int64_t id) override;
 
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -1,0 +1,276 @@
+#include "es/projections/manager.hpp"
+
+#include <map>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "es/actors/errors.hpp"
+#include "es/actors/messages.hpp"
+#include "protocol.hpp"
+
+namespace es::projections {
+
+namespace {
+
+using detail::report_msg;
+
+struct manager_state {
+  manager_config cfg;
+  struct entry {
+    std::shared_ptr<const projection> def;
+    caf::actor actor;
+  };
+  std::map<std::string, entry, std::less<>> running;
+  // Dead letters the catalog could not take yet; retried on each poll.
+  std::vector<dead_letter> unsaved;
+
+  static inline const char* name = "es.projection_manager";
+};
+
+using manager_actor = caf::stateful_actor<manager_state>;
+
+caf::error check_add(manager_actor* self, const projection& def) {
+  auto& st = self->state;
+  if (st.running.count(def.name()) > 0)
+    return actors::make_error(ec::invalid_argument,
+                              "projection '" + def.name()
+                                + "' is already running on this node");
+  if (def.what() == projection::kind::postgres && st.cfg.database_url.empty())
+    return actors::make_error(ec::invalid_argument,
+                              "projection '" + def.name()
+                                + "' is a PostgreSQL read model: the "
+                                  "runtime needs a PostgreSQL store");
+  bool has_handler = def.what() == projection::kind::in_memory
+                       ? static_cast<bool>(def.memory_handler())
+                       : static_cast<bool>(def.postgres_handler());
+  if (!has_handler || def.options().batch_size == 0
+      || def.options().max_retries < 0)
+    return actors::make_error(ec::invalid_argument,
+                              "projection '" + def.name()
+                                + "' needs a handler, batch_size >= 1 and "
+                                  "max_retries >= 0");
+  return caf::none;
+}
+
+caf::result<void> add(manager_actor* self, add_projection_msg& msg) {
+  auto& st = self->state;
+  if (!msg.def)
+    return actors::make_error(ec::invalid_argument, "no projection given");
+  if (auto err = check_add(self, *msg.def))
+    return err;
+  const auto& def = *msg.def;
+  auto rec = st.cfg.catalog->register_projection(def.name());
+  if (!rec)
+    return actors::to_caf(rec.error());
+  detail::projection_setup setup{msg.def, st.cfg.readers, self, nullptr,
+                                 std::move(*rec), st.cfg.wake_delay};
+  bool detached = false;
+  if (def.what() == projection::kind::postgres) {
+    auto rm = persistence::postgres_read_model::open(st.cfg.database_url,
+                                                     st.cfg.database);
+    if (!rm)
+      return actors::to_caf(rm.error());
+    setup.read_model = std::move(*rm);
+    detached = st.cfg.detached;
+  }
+  auto actor = detail::spawn_projection(self->system(), std::move(setup),
+                                        detached);
+  st.running.emplace(def.name(), manager_state::entry{msg.def, actor});
+  // A request an operator made while no node ran it.
+  self->send(self, requested_atom::value, def.name());
+  return caf::unit;
+}
+
+void save_report(manager_actor* self, const report_msg& msg) {
+  auto& catalog = *self->state.cfg.catalog;
+  // Best effort: the next report repairs a lost one.
+  (void) catalog.set_state(msg.name, msg.state, msg.last_error,
+                           msg.error_position);
+  if (msg.checkpoint >= 0)
+    (void) catalog.set_checkpoint(msg.name, msg.checkpoint);
+}
+
+void save_dead_letters(manager_actor* self) {
+  auto& st = self->state;
+  auto pending = std::move(st.unsaved);
+  st.unsaved.clear();
+  for (auto& d : pending)
+    if (!st.cfg.catalog->add_dead_letter(d))
+      st.unsaved.push_back(std::move(d));
+}
+
+void take_request(manager_actor* self, const std::string& name) {
+  auto& st = self->state;
+  auto i = st.running.find(name);
+  if (i == st.running.end())
+    return;
+  auto op = st.cfg.catalog->take_request(name);
+  if (op && *op)
+    self->send(i->second.actor, control_msg{name, **op});
+}
+
+void wake_all(manager_actor* self, int64_t head) {
+  for (auto& [name, e] : self->state.running)
+    self->send(e.actor, head_msg{head});
+}
+
+// Asks every projection for its status, then the readers for the head.
+caf::result<std::vector<projection_status>> collect(manager_actor* self) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<std::vector<projection_status>>();
+  struct pending {
+    std::vector<projection_status> out;
+    size_t missing = 0;
+  };
+  auto acc = std::make_shared<pending>();
+  acc->missing = st.running.size() + 1;
+  auto head = std::make_shared<int64_t>(-1); // unknown until read
+  auto done = [rp, acc, head]() mutable {
+    if (--acc->missing > 0)
+      return;
+    for (auto& s : acc->out) {
+      s.head = *head < 0 ? -1 : std::max(*head, s.checkpoint);
+      s.lag = *head < 0 ? -1 : s.head - s.checkpoint;
+    }
+    std::sort(acc->out.begin(), acc->out.end(),
+              [](auto& a, auto& b) { return a.name < b.name; });
+    rp.deliver(std::move(acc->out));
+  };
+  for (auto& [name, e] : st.running)
+    self->request(e.actor, caf::infinite, status_atom::value)
+      .then(
+        [acc, done](projection_status& s) mutable {
+          acc->out.push_back(std::move(s));
+          done();
+        },
+        [acc, done, name = name](caf::error& err) mutable {
+          projection_status s;
+          s.name = name;
+          s.state = projection_state::failed;
+          s.last_error = actors::from_caf(err).message();
+          acc->out.push_back(std::move(s));
+          done();
+        });
+  self->request(st.cfg.readers, caf::infinite, actors::head_atom::value)
+    .then([head, done](int64_t h) mutable {
+            *head = h;
+            done();
+          },
+          [done](caf::error&) mutable { done(); });
+  return rp;
+}
+
+caf::result<bool> redrive(manager_actor* self, int64_t id) {
+  auto& st = self->state;
+  auto found = st.cfg.catalog->find_dead_letter(id);
+  if (!found)
+    return actors::to_caf(found.error());
+  if (!*found)
+    return actors::make_error(ec::not_found,
+                              "no dead letter " + std::to_string(id));
+  auto letter = std::move(**found);
+  auto i = st.running.find(letter.projection);
+  if (i == st.running.end())
+    return actors::make_error(ec::not_found,
+                              "projection '" + letter.projection
+                                + "' does not run on this node");
+  auto rp = self->make_response_promise<bool>();
+  auto target = i->second.actor;
+  actors::read_all_msg read{letter.global_position - 1, 1, {}};
+  self->request(st.cfg.readers, caf::infinite, std::move(read))
+    .then(
+      [self, rp, target, letter](persistence::feed_page& page) mutable {
+        if (page.events.empty()
+            || page.events.front().global_position != letter.global_position) {
+          rp.deliver(actors::make_error(ec::not_found,
+                                        "the event of dead letter "
+                                          + std::to_string(letter.id)
+                                          + " is not in the store"));
+          return;
+        }
+        detail::redrive_msg msg{letter, std::move(page.events.front())};
+        self->request(target, caf::infinite, std::move(msg))
+          .then(
+            [self, rp, id = letter.id](bool removed) mutable {
+              if (!removed)
+                (void) self->state.cfg.catalog->remove_dead_letter(id);
+              rp.deliver(true);
+            },
+            [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+caf::behavior manager(manager_actor* self, manager_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    for (auto& [name, e] : self->state.running)
+      self->send_exit(e.actor, msg.reason);
+    self->state.running.clear();
+    self->quit(msg.reason);
+  });
+  self->delayed_send(self, self->state.cfg.poll_interval,
+                     detail::poll_atom::value);
+  return {
+    [self](add_projection_msg& msg) { return add(self, msg); },
+    [self](const report_msg& msg) { save_report(self, msg); },
+    [self](detail::dead_letter_msg& msg) {
+      self->state.unsaved.push_back(std::move(msg.letter));
+      save_dead_letters(self);
+    },
+    [self](requested_atom, const std::string& name) {
+      take_request(self, name);
+    },
+    [self](const head_msg& msg) { wake_all(self, msg.position); },
+    [self](detail::poll_atom) {
+      auto& st = self->state;
+      for (auto& [name, e] : st.running)
+        take_request(self, name);
+      save_dead_letters(self);
+      self->request(st.cfg.readers, caf::infinite, actors::head_atom::value)
+        .then([self](int64_t head) { wake_all(self, head); },
+              [](caf::error&) { /* the store is away: next poll */ });
+      self->delayed_send(self, st.cfg.poll_interval, detail::poll_atom::value);
+    },
+    [self](status_atom) { return collect(self); },
+    [self](const control_msg& msg) -> caf::result<void> {
+      auto i = self->state.running.find(msg.name);
+      if (i == self->state.running.end())
+        return actors::make_error(ec::not_found,
+                                  "projection '" + msg.name
+                                    + "' does not run on this node");
+      self->delegate(i->second.actor, msg);
+      return caf::delegated<void>{};
+    },
+    [self](dead_letters_atom, const std::string& projection)
+      -> caf::result<std::vector<dead_letter>> {
+      auto all = self->state.cfg.catalog->dead_letters(projection);
+      if (!all)
+        return actors::to_caf(all.error());
+      return std::move(*all);
+    },
+    [self](redrive_atom, int64_t id) { return redrive(self, id); },
+    [self](discard_atom, int64_t id) -> caf::result<bool> {
+      auto r = self->state.cfg.catalog->remove_dead_letter(id);
+      if (!r)
+        return actors::to_caf(r.error());
+      if (!*r)
+        return actors::make_error(ec::not_found,
+                                  "no dead letter " + std::to_string(id));
+      return true;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_manager(caf::actor_system& sys, manager_config cfg) {
+  if (cfg.detached)
+    return sys.spawn<caf::detached>(manager, std::move(cfg));
+  return sys.spawn(manager, std::move(cfg));
+}
+
+} // namespace es::projections
