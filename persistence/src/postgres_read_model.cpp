@@ -35,6 +35,8 @@ void prepare_statements(pqxx::connection& c) {
             " ON CONFLICT (projection, global_position) DO NOTHING");
   c.prepare("rm_lock_letter",
             "SELECT id FROM es_dead_letters WHERE id = $1 FOR UPDATE");
+  c.prepare("rm_letter_projection",
+            "SELECT projection FROM es_dead_letters WHERE id = $1");
 }
 
 es::error not_registered(const std::string& name) {
@@ -46,17 +48,23 @@ es::error invalid(std::string message) {
 }
 
 // Runs the caller's `update` (when given). Returns false when it threw
-// something other than a lost connection, kept in `thrown` for rethrowing
-// once the transaction has rolled back; a lost connection is rethrown at
-// once, for pg_session::run to report as `unavailable`.
+// something of its own, kept in `thrown` for rethrowing once the
+// transaction has rolled back. The database's transient failures (a lost
+// connection, a serialization failure or deadlock, a statement timeout) are
+// rethrown at once, for pg_session::run to report as `unavailable`: the
+// same events succeed later, they are not the handler's fault.
 bool run_update(const postgres_read_model::update_fn& update,
                 pqxx::transaction_base& txn, std::exception_ptr& thrown) {
   try {
     if (update)
       update(txn);
     return true;
+  } catch (const pqxx::transaction_rollback&) {
+    throw; // serialization failure, deadlock: the database's, retry later
   } catch (const std::exception& ex) {
-    if (detail::pg_connection_lost(ex))
+    auto sql = dynamic_cast<const pqxx::sql_error*>(&ex);
+    if (detail::pg_connection_lost(ex)
+        || (sql && sql->sqlstate() == "57014")) // statement/lock timeout
       throw;
     thrown = std::current_exception();
   } catch (...) {
@@ -154,9 +162,16 @@ result<void> postgres_read_model::redrive(int64_t id, const update_fn& update) {
   if (id < 1)
     return invalid("dead letter id must be >= 1, got " + std::to_string(id));
   return impl_->transact([&](pqxx::work& txn, std::exception_ptr& thrown) {
+    auto missing = es::error{ec::not_found,
+                             "no dead letter " + std::to_string(id)};
+    auto owner = txn.exec_prepared("rm_letter_projection", id);
+    if (owner.empty())
+      return missing;
+    // The projection's row first, as reset takes it: a redrive and a reset
+    // of the same projection run one after the other, never interleaved.
+    txn.exec_prepared("rm_lock", owner[0][0].as<std::string>());
     if (txn.exec_prepared("rm_lock_letter", id).empty())
-      return es::error{ec::not_found,
-                       "no dead letter " + std::to_string(id)};
+      return missing;
     if (!run_update(update, txn, thrown))
       return es::error{};
     txn.exec_prepared("cat_remove_dead_letter", id);

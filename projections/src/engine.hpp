@@ -60,6 +60,7 @@ struct engine {
   bool need_read = true;
   bool gap_while_reading = false;
   uint64_t epoch = 0; // a new one drops the pages of older reads
+  uint64_t timers = 0; // a new one ignores older retry timers
   bool work_scheduled = false;
   bool check_scheduled = false;
   int64_t head_hint = 0;
@@ -123,11 +124,21 @@ struct engine {
     gap_while_reading = false;
     attempts = 0;
     waiting = false;
+    ++timers;
     single_until = 0;
   }
 };
 
 using projection_actor = caf::stateful_actor<engine>;
+
+/// How long to wait before trying again while the database is away.
+inline std::chrono::milliseconds outage_pause(const projection_options& o) {
+  return std::max(o.max_backoff / 10, std::chrono::milliseconds{10});
+}
+
+/// Waits `delay`, then tries the queue's front again (ignored when a
+/// reset or rebuild came first).
+void retry_after(projection_actor* self, std::chrono::milliseconds delay);
 
 /// Sends the state (and the in-memory kind's checkpoint) to the manager.
 void report(projection_actor* self);

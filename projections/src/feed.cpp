@@ -51,10 +51,10 @@ bool use_page(projection_actor* self, persistence::feed_page& page) {
     st.need_read = true;
     return false;
   }
-  st.need_read = st.gap_while_reading;
+  // News of a newer head while reading: that page may predate it.
+  st.need_read = st.gap_while_reading || st.head_hint > page.next_after;
   st.gap_while_reading = false;
-  if (!st.need_read && st.phase == projection_state::catching_up
-      && st.queue.empty())
+  if (!st.need_read && st.phase == projection_state::catching_up)
     set_phase(self, projection_state::live);
   return true;
 }
@@ -100,6 +100,8 @@ void maybe_read(projection_actor* self) {
           if (st.epoch != epoch)
             return;
           --st.reading;
+          if (st.error_position == 0)
+            st.last_error.clear(); // the store is back
           st.arrived.emplace(after, std::move(page));
           on_pages(self);
         },
@@ -110,7 +112,7 @@ void maybe_read(projection_actor* self) {
           st.drop_reads();
           st.last_error = "reading the store: "
                           + actors::from_caf(err).message();
-          self->delayed_send(self, st.def->options().max_backoff / 10,
+          self->delayed_send(self, outage_pause(st.def->options()),
                              read_atom::value);
         });
   }
@@ -160,6 +162,8 @@ void on_head(projection_actor* self, int64_t head) {
   auto& st = self->state;
   if (head == 0) {
     st.need_read = true;
+    if (st.reading > 0)
+      st.gap_while_reading = true;
     maybe_read(self);
     return;
   }

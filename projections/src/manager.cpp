@@ -1,6 +1,7 @@
 #include "es/projections/manager.hpp"
 
 #include <map>
+#include <set>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -25,6 +26,8 @@ struct manager_state {
   std::map<std::string, entry, std::less<>> running;
   // Dead letters the catalog could not take yet; retried on each poll.
   std::vector<dead_letter> unsaved;
+  // Dead letters being redriven.
+  std::set<int64_t> redriving;
 
   static inline const char* name = "es.projection_manager";
 };
@@ -54,6 +57,31 @@ caf::error check_add(manager_actor* self, const projection& def) {
   return caf::none;
 }
 
+// Deletes the dead letters of `name`: its read model starts over and will
+// meet those events again (redriving one later would apply it twice).
+void drop_letters(manager_actor* self, const std::string& name) {
+  auto& catalog = *self->state.cfg.catalog;
+  for (;;) {
+    auto letters = catalog.dead_letters(name);
+    if (!letters || letters->empty())
+      return;
+    for (auto& d : *letters)
+      if (!catalog.remove_dead_letter(d.id))
+        return;
+  }
+}
+
+// What the manager does before a projection gets `op`: a reset or rebuild
+// of the in-memory kind drops its dead letters (PostgreSQL read models do
+// it in the reset's transaction).
+void before_control(manager_actor* self, const manager_state::entry& e,
+                    const std::string& name, projection_op op) {
+  bool starts_over = op == projection_op::reset
+                     || op == projection_op::rebuild;
+  if (starts_over && e.def->what() == projection::kind::in_memory)
+    drop_letters(self, name);
+}
+
 caf::result<void> add(manager_actor* self, add_projection_msg& msg) {
   auto& st = self->state;
   if (!msg.def)
@@ -75,8 +103,12 @@ caf::result<void> add(manager_actor* self, add_projection_msg& msg) {
     setup.read_model = std::move(*rm);
     detached = st.cfg.detached;
   }
+  if (def.what() == projection::kind::in_memory
+      && !def.options().resume_from_checkpoint)
+    drop_letters(self, def.name()); // it starts from the first event again
   auto actor = detail::spawn_projection(self->system(), std::move(setup),
                                         detached);
+  self->monitor(actor);
   st.running.emplace(def.name(), manager_state::entry{msg.def, actor});
   // A request an operator made while no node ran it.
   self->send(self, requested_atom::value, def.name());
@@ -107,8 +139,10 @@ void take_request(manager_actor* self, const std::string& name) {
   if (i == st.running.end())
     return;
   auto op = st.cfg.catalog->take_request(name);
-  if (op && *op)
+  if (op && *op) {
+    before_control(self, i->second, name, **op);
     self->send(i->second.actor, control_msg{name, **op});
+  }
 }
 
 void wake_all(manager_actor* self, int64_t head) {
@@ -176,31 +210,39 @@ caf::result<bool> redrive(manager_actor* self, int64_t id) {
     return actors::make_error(ec::not_found,
                               "projection '" + letter.projection
                                 + "' does not run on this node");
+  // One redrive of a letter at a time: the in-memory kind has no
+  // transaction that would stop a second one from applying it again.
+  if (!st.redriving.insert(id).second)
+    return actors::make_error(ec::conflict, "dead letter " + std::to_string(id)
+                                              + " is being redriven");
   auto rp = self->make_response_promise<bool>();
+  auto fail = [self, rp, id](caf::error err) mutable {
+    self->state.redriving.erase(id);
+    rp.deliver(std::move(err));
+  };
   auto target = i->second.actor;
   actors::read_all_msg read{letter.global_position - 1, 1, {}};
   self->request(st.cfg.readers, caf::infinite, std::move(read))
     .then(
-      [self, rp, target, letter](persistence::feed_page& page) mutable {
+      [self, rp, fail, target, letter](persistence::feed_page& page) mutable {
         if (page.events.empty()
-            || page.events.front().global_position != letter.global_position) {
-          rp.deliver(actors::make_error(ec::not_found,
-                                        "the event of dead letter "
-                                          + std::to_string(letter.id)
-                                          + " is not in the store"));
-          return;
-        }
+            || page.events.front().global_position != letter.global_position)
+          return fail(actors::make_error(ec::not_found,
+                                         "the event of dead letter "
+                                           + std::to_string(letter.id)
+                                           + " is not in the store"));
         detail::redrive_msg msg{letter, std::move(page.events.front())};
         self->request(target, caf::infinite, std::move(msg))
           .then(
             [self, rp, id = letter.id](bool removed) mutable {
               if (!removed)
                 (void) self->state.cfg.catalog->remove_dead_letter(id);
+              self->state.redriving.erase(id);
               rp.deliver(true);
             },
-            [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+            [fail](caf::error& err) mutable { fail(std::move(err)); });
       },
-      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      [fail](caf::error& err) mutable { fail(std::move(err)); });
   return rp;
 }
 
@@ -211,6 +253,20 @@ caf::behavior manager(manager_actor* self, manager_config cfg) {
       self->send_exit(e.actor, msg.reason);
     self->state.running.clear();
     self->quit(msg.reason);
+  });
+  // A projection actor that died (a bug: handlers' exceptions are caught)
+  // is recorded as failed and can be added again.
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& running = self->state.running;
+    for (auto i = running.begin(); i != running.end(); ++i) {
+      if (i->second.actor.address() != msg.source)
+        continue;
+      (void) self->state.cfg.catalog->set_state(
+        i->first, projection_state::failed,
+        "the projection actor stopped: " + to_string(msg.reason));
+      running.erase(i);
+      return;
+    }
   });
   self->delayed_send(self, self->state.cfg.poll_interval,
                      detail::poll_atom::value);
@@ -242,6 +298,7 @@ caf::behavior manager(manager_actor* self, manager_config cfg) {
         return actors::make_error(ec::not_found,
                                   "projection '" + msg.name
                                     + "' does not run on this node");
+      before_control(self, i->second, msg.name, msg.op);
       self->delegate(i->second.actor, msg);
       return caf::delegated<void>{};
     },

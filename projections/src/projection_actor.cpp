@@ -36,9 +36,7 @@ void failed_at(projection_actor* self, const recorded_event& e,
     apply_policy(self, e);
     return;
   }
-  st.waiting = true;
-  self->delayed_send(self, backoff(st.def->options(), st.attempts),
-                     retry_atom::value);
+  retry_after(self, backoff(st.def->options(), st.attempts));
   report(self);
 }
 
@@ -47,14 +45,17 @@ void handled(projection_actor* self, int64_t reaches) {
   st.rate.add(reaches - st.checkpoint);
   st.checkpoint = reaches;
   st.consume();
-  if (st.attempts > 0 && st.error_position <= reaches)
-    st.attempts = 0;
+  if (st.error_position > 0 && st.error_position <= reaches) {
+    st.attempts = 0; // past the event that failed
+    st.last_error.clear();
+    st.error_position = 0;
+  }
   if (st.in_memory()
       && st.checkpoint - st.reported
            >= static_cast<int64_t>(st.def->options().checkpoint_every))
     report(self);
   if (st.phase == projection_state::catching_up && !st.need_read
-      && st.reading == 0 && st.queue.empty())
+      && st.reading == 0)
     set_phase(self, projection_state::live);
 }
 
@@ -69,6 +70,9 @@ void work_in_memory(projection_actor* self, const selection& sel) {
     } catch (const std::exception& ex) {
       handled(self, e.global_position - 1);
       return failed_at(self, e, ex.what(), false);
+    } catch (...) {
+      handled(self, e.global_position - 1);
+      return failed_at(self, e, "the handler threw a non-exception", false);
     }
   }
   handled(self, sel.reaches);
@@ -82,6 +86,8 @@ bool transact(projection_actor* self, int64_t to,
   auto r = st.read_model->apply(st.def->name(), st.stored, to, update, poison);
   if (r) {
     st.stored = to;
+    if (st.error_position == 0)
+      st.last_error.clear(); // the database is back
     return true;
   }
   if (r.error().code() == ec::conflict) {
@@ -89,12 +95,24 @@ bool transact(projection_actor* self, int64_t to,
   } else {
     // The database is away: wait, then try the same events again.
     st.last_error = r.error().message();
-    st.waiting = true;
-    self->delayed_send(self, st.def->options().max_backoff / 10,
-                       retry_atom::value);
+    retry_after(self, outage_pause(st.def->options()));
     report(self);
   }
   return false;
+}
+
+// The handler threw for a PostgreSQL batch (nothing of it was applied).
+void handler_failed(projection_actor* self, const selection& sel,
+                    std::string what, bool poison) {
+  auto& st = self->state;
+  if (sel.events.size() > 1) {
+    // Find the one that fails: one event per transaction for a while.
+    st.single_until = sel.reaches;
+    return;
+  }
+  const recorded_event& e = sel.events.front();
+  handled(self, e.global_position - 1);
+  failed_at(self, e, std::move(what), poison);
 }
 
 void work_postgres(projection_actor* self, const selection& sel) {
@@ -114,15 +132,10 @@ void work_postgres(projection_actor* self, const selection& sel) {
     if (transact(self, sel.reaches, update, nullptr))
       handled(self, sel.reaches);
   } catch (const std::exception& ex) {
-    if (sel.events.size() > 1) {
-      // Find the one that fails: one event per transaction for a while.
-      st.single_until = sel.reaches;
-      return;
-    }
-    const recorded_event& e = sel.events.front();
-    handled(self, e.global_position - 1);
-    failed_at(self, e, ex.what(),
-              dynamic_cast<const poison_event*>(&ex) != nullptr);
+    handler_failed(self, sel, ex.what(),
+                   dynamic_cast<const poison_event*>(&ex) != nullptr);
+  } catch (...) {
+    handler_failed(self, sel, "the handler threw a non-exception", false);
   }
 }
 
@@ -150,7 +163,6 @@ void apply_policy(projection_actor* self, const recorded_event& e) {
   if (st.def->options().on_error == error_policy::stop) {
     st.attempts = 0;
     set_phase(self, projection_state::failed);
-    report(self);
     return;
   }
   auto letter = persistence::make_dead_letter(st.def->name(), e,
@@ -176,9 +188,7 @@ void resync(projection_actor* self) {
     st.checkpoint = st.stored = *cp;
   } else {
     st.last_error = cp.error().message();
-    st.waiting = true;
-    self->delayed_send(self, st.def->options().max_backoff / 10,
-                       retry_atom::value);
+    retry_after(self, outage_pause(st.def->options()));
   }
 }
 
@@ -311,7 +321,9 @@ caf::behavior projection_behavior(projection_actor* self,
   return {
     [self](const batch_ptr& batch) { on_bus(self, batch); },
     [self](work_atom) { work(self); },
-    [self](retry_atom) {
+    [self](retry_atom, uint64_t timers) {
+      if (timers != self->state.timers)
+        return; // from before a reset or rebuild
       self->state.waiting = false;
       schedule_work(self);
       maybe_read(self);
@@ -323,6 +335,8 @@ caf::behavior projection_behavior(projection_actor* self,
       st.check_scheduled = false;
       if (st.head_hint > st.queue_end()) {
         st.need_read = true;
+        if (st.reading > 0)
+          st.gap_while_reading = true; // those reads may predate the head
         maybe_read(self);
       }
     },
@@ -348,6 +362,12 @@ caf::behavior projection_behavior(projection_actor* self,
 }
 
 } // namespace
+
+void retry_after(projection_actor* self, std::chrono::milliseconds delay) {
+  auto& st = self->state;
+  st.waiting = true;
+  self->delayed_send(self, delay, retry_atom::value, st.timers);
+}
 
 caf::actor spawn_projection(caf::actor_system& sys, projection_setup setup,
                             bool detached) {

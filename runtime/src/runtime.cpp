@@ -143,8 +143,10 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
                    ? caf::duration{opts.request_timeout}
                    : caf::duration{caf::infinite};
   im->ctx = std::move(ctx);
-  if (auto err = im->start_projections(detached))
+  if (auto err = im->start_projections(detached)) {
+    im->stop(); // else the system waits forever for the timers' actors
     return err;
+  }
   im->run_pending();
   return std::unique_ptr<runtime>{new runtime(std::move(im))};
 }
@@ -163,16 +165,19 @@ runtime::~runtime() {
     im.instances->wait_until_empty(im.opts.request_timeout.count() > 0
                                      ? im.opts.request_timeout
                                      : std::chrono::milliseconds{30'000});
-  im.pump.reset();
+  im.stop();
+}
+
+void runtime::impl::stop() {
+  pump.reset();
   // The journal commits what is queued before it exits.
-  for (auto* a : {&im.journal, &im.readers, &im.refuse, &im.sweeper,
-                  &im.projections})
+  for (auto* a : {&journal, &readers, &refuse, &sweeper, &projections})
     if (*a)
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
-  im.run_pending();
-  im.ctx.reset();
-  im.journal = im.readers = im.refuse = im.sweeper = im.projections = nullptr;
-  im.sys.reset(); // waits for every actor to finish
+  run_pending();
+  ctx.reset();
+  journal = readers = refuse = sweeper = projections = nullptr;
+  sys.reset(); // waits for every actor to finish
 }
 
 void runtime::dispatch(const actors::aggregate_model& model,

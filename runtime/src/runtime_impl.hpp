@@ -32,6 +32,10 @@ struct runtime::impl {
   // PostgreSQL) the notification pump.
   caf::error start_projections(bool detached);
 
+  // Stops the actors (the journal commits what it holds first) and the
+  // actor system.
+  void stop();
+
   // In deterministic mode nothing runs until someone runs the scheduler.
   void run_pending() {
     if (opts.deterministic)

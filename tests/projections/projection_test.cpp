@@ -178,6 +178,70 @@ TEST(Projection, DeadLetterPolicySetsThePoisonEventAsideAndGoesOn) {
   EXPECT_EQ(code_of(gone.error()), ec::not_found);
 }
 
+TEST(Projection, ARedriveRunsOnceEvenWhenAskedTwice) {
+  projection_fixture p;
+  projection_options opts;
+  opts.max_retries = 0;
+  opts.on_error = error_policy::dead_letter;
+  auto rec = p.add_recorder("p", opts);
+  rec->fail_at = {1};
+  p.deposit("acct-1", 1);
+  rec->failing = false;
+  auto id = p.catalog().dead_letters("p")->front().id;
+  caf::scoped_actor self{p.fx().sys()};
+  auto first = self->request(p.manager(), es::test::client_timeout,
+                             es::projections::redrive_atom::value, id);
+  auto second = self->request(p.manager(), es::test::client_timeout,
+                              es::projections::redrive_atom::value, id);
+  p.fx().sched().run();
+  auto a = es::test::take<bool>(first);
+  auto b = es::test::take<bool>(second);
+  EXPECT_TRUE(a);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(code_of(b.error()), ec::conflict);
+  EXPECT_EQ(rec->positions, (std::vector<int64_t>{2, 1})); // 1 once
+  EXPECT_TRUE(p.catalog().dead_letters("p")->empty());
+}
+
+TEST(Projection, ResetDropsTheDeadLettersOfAnInMemoryProjection) {
+  projection_fixture p;
+  projection_options opts;
+  opts.max_retries = 0;
+  opts.on_error = error_policy::dead_letter;
+  auto rec = p.add_recorder("p", opts);
+  rec->fail_at = {1};
+  p.deposit("acct-1", 1);
+  ASSERT_EQ(p.catalog().dead_letters("p")->size(), 1u);
+  rec->failing = false;
+  ASSERT_TRUE(p.control("p", projection_op::rebuild));
+  // The rebuild met event 1 again: redriving the old letter would apply
+  // it twice, so it is gone.
+  EXPECT_TRUE(p.catalog().dead_letters("p")->empty());
+  EXPECT_EQ(rec->positions, one_to(2));
+}
+
+TEST(Projection, AHandlerThrowingANonExceptionIsAFailureNotACrash) {
+  projection_fixture p;
+  auto calls = std::make_shared<int>(0);
+  projection_options opts;
+  opts.max_retries = 0;
+  ASSERT_TRUE(p.add(projection::in_memory(
+    "p",
+    [calls](const auto&) {
+      if (++*calls == 1)
+        throw 42;
+    },
+    opts)));
+  p.deposit("acct-1", 1);
+  auto s = p.status("p");
+  EXPECT_EQ(s.state, projection_state::failed);
+  EXPECT_EQ(s.error_position, 1);
+  ASSERT_TRUE(p.control("p", projection_op::retry));
+  EXPECT_EQ(p.status("p").state, projection_state::live);
+  EXPECT_EQ(p.status("p").checkpoint, 2);
+  EXPECT_TRUE(p.status("p").last_error.empty()); // past the failed event
+}
+
 TEST(Projection, DiscardDeletesADeadLetter) {
   projection_fixture p;
   projection_options opts;

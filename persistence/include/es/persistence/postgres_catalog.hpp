@@ -77,16 +77,18 @@ public:
   /// later one finds the checkpoint moved. Errors: `invalid_argument`
   /// (bad name, `from < 0`, `to < from`, bad poison), `conflict` (the stored
   /// checkpoint is not `from`; nothing applied), `unavailable` (the
-  /// connection failed; nothing applied unless the commit itself was cut
-  /// off, which the next call's `conflict` reveals), `not_found`. An
-  /// exception thrown by `update` (other than a lost connection) rolls the
-  /// transaction back and propagates to the caller.
+  /// connection failed, or the database rolled back: serialization
+  /// failure, deadlock, statement timeout — also inside `update`; nothing
+  /// applied unless the commit itself was cut off, which the next call's
+  /// `conflict` reveals), `not_found`. Any other exception thrown by
+  /// `update` rolls the transaction back and propagates to the caller.
   [[nodiscard]] result<void> apply(const std::string& name, int64_t from,
                                    int64_t to, const update_fn& update,
                                    const dead_letter* poison = nullptr);
 
   /// In one transaction: runs `update` for the event of dead letter `id`
-  /// and deletes the dead letter. Errors: `not_found` (no such dead
+  /// and deletes the dead letter (after locking its projection's row, as
+  /// `reset` does, so the two never interleave). Errors: `not_found` (no such dead
   /// letter), `unavailable`; exceptions of `update` propagate.
   [[nodiscard]] result<void> redrive(int64_t id, const update_fn& update);
 
