@@ -136,6 +136,30 @@ TEST_F(PostgresReadModel, FailingSqlInTheUpdatePropagatesAsItsOwnException) {
   ASSERT_TRUE(rm_->apply("balances", 0, 2, deposit("ada", 1)));
 }
 
+TEST_F(PostgresReadModel, TransientDatabaseFailuresInTheUpdateAreUnavailable) {
+  // A statement timeout and a serialization failure are the database's,
+  // not the update's: `unavailable`, nothing written, retry later.
+  auto timeout = [](pqxx::transaction_base& txn) {
+    deposit("ada", 10)(txn);
+    txn.exec("SET LOCAL statement_timeout = 10");
+    txn.exec("SELECT pg_sleep(1)");
+  };
+  auto r = rm_->apply("balances", 0, 2, timeout);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ec::unavailable) << r.error().to_string();
+  auto serialization = [](pqxx::transaction_base& txn) {
+    deposit("ada", 10)(txn);
+    txn.exec("DO $$ BEGIN RAISE EXCEPTION 'retry me'"
+             " USING ERRCODE = 'serialization_failure'; END $$");
+  };
+  r = rm_->apply("balances", 0, 2, serialization);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ec::unavailable) << r.error().to_string();
+  EXPECT_EQ(rows(), 0);
+  EXPECT_EQ(stored_checkpoint(), 0);
+  ASSERT_TRUE(rm_->apply("balances", 0, 2, deposit("ada", 1)));
+}
+
 TEST_F(PostgresReadModel, ApplyWithPoisonRecordsTheDeadLetter) {
   auto d = poison(4);
   ASSERT_TRUE(rm_->apply("balances", 0, 4, deposit("ada", 3), &d));
