@@ -51,6 +51,7 @@ struct engine {
   int64_t checkpoint = 0; // every event up to here is handled
   int64_t stored = 0;     // the checkpoint as stored (PostgreSQL kind)
   int64_t reported = 0;   // the checkpoint last sent to the manager
+  std::chrono::steady_clock::time_point reported_at; // and when
   std::deque<chunk> queue;
   size_t queued = 0;
 

@@ -13,6 +13,7 @@ void report(projection_actor* self) {
   if (st.in_memory()) {
     cp = st.checkpoint;
     st.reported = cp;
+    st.reported_at = std::chrono::steady_clock::now();
   }
   self->send(st.manager, report_msg{st.def->name(), st.phase, st.last_error,
                                     st.error_position, cp});
@@ -160,6 +161,12 @@ void on_bus(projection_actor* self, const batch_ptr& batch) {
 
 void on_head(projection_actor* self, int64_t head) {
   auto& st = self->state;
+  // The poll brings this every second: an in-memory projection stores the
+  // checkpoint it reached since its last report (at most once a second).
+  if (st.in_memory() && st.checkpoint != st.reported
+      && std::chrono::steady_clock::now() - st.reported_at
+           >= std::chrono::seconds{1})
+    report(self);
   if (head == 0) {
     st.need_read = true;
     if (st.reading > 0)

@@ -161,10 +161,14 @@ caf::result<std::vector<projection_status>> collect(manager_actor* self) {
   auto acc = std::make_shared<pending>();
   acc->missing = st.running.size() + 1;
   auto head = std::make_shared<int64_t>(-1); // unknown until read
-  auto done = [rp, acc, head]() mutable {
+  auto done = [self, rp, acc, head]() mutable {
     if (--acc->missing > 0)
       return;
     for (auto& s : acc->out) {
+      // In-memory projections store their checkpoint only now and then:
+      // what an operator just saw is worth storing.
+      if (s.kind == projection::kind::in_memory && s.checkpoint > 0)
+        (void) self->state.cfg.catalog->set_checkpoint(s.name, s.checkpoint);
       s.head = *head < 0 ? -1 : std::max(*head, s.checkpoint);
       s.lag = *head < 0 ? -1 : s.head - s.checkpoint;
     }

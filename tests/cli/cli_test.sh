@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# The `eventsource` CLI against a database of its own, seeded with `bank`:
+# every command, its --json output, and the bad cases (exit 2 for usage,
+# exit 1 with one line on stderr and no password for failures).
+# Usage: cli_test.sh EVENTSOURCE_BINARY BANK_BINARY   (needs ES_DATABASE_URL;
+# under CI=true a missing database is a failure)
+set -euo pipefail
+es=$1
+bank=$2
+if [[ -z ${ES_DATABASE_URL:-} ]]; then
+  [[ ${CI:-} == true ]] && { echo "cli_test: CI=true but ES_DATABASE_URL is unset" >&2; exit 1; }
+  echo "cli_test: ES_DATABASE_URL is unset, skipping"; exit 0
+fi
+
+db=es_cli_$$
+admin_url=$ES_DATABASE_URL
+url=${admin_url%/*}/$db
+psql -qX "$admin_url" -c "CREATE DATABASE $db" >/dev/null
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+  [[ -z $pid ]] || kill -KILL "$pid" 2>/dev/null || true
+  rm -rf "$tmp"
+  psql -qX "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+}
+trap cleanup EXIT
+
+die() { echo "cli_test: $*" >&2; exit 1; }
+q() { psql -qtAX "$url" -c "$1"; }
+
+# run ARGS...: runs eventsource; sets $rc, $out, $err.
+run() {
+  set +e
+  "$es" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+  rc=$?
+  set -e
+  out=$(<"$tmp/out")
+  err=$(<"$tmp/err")
+}
+# expect CODE ARGS...: runs eventsource and checks its exit code; errors
+# must be exactly one line.
+expect() {
+  local code=$1; shift
+  run "$@"
+  [[ $rc == "$code" ]] || die "eventsource $*: exit $rc, expected $code; stdout: $out; stderr: $err"
+  if ((code == 1)); then
+    [[ $(wc -l <"$tmp/err") == 1 ]] || die "eventsource $*: stderr is not one line: $err"
+  fi
+}
+has() { grep -Eq -- "$2" <<<"$1" || die "expected /$2/ in: $1"; }
+lacks() { ! grep -Eq -- "$2" <<<"$1" || die "did not expect /$2/ in: $1"; }
+# py EXPR: evaluates EXPR with `doc` = the JSON object on stdin (or `docs`,
+# the JSON objects of its lines) and fails unless it is true.
+py() {
+  python3 -c "import json,sys
+lines=[l for l in sys.stdin.read().splitlines() if l.strip()]
+docs=[json.loads(l) for l in lines]
+doc=docs[0] if len(docs)==1 else None
+sys.exit(0 if ($1) else 1)" <<<"$out" || die "JSON check failed: $1 on: $out"
+}
+
+# --- usage errors, before any database -----------------------------------
+expect 0 --help
+has "$out" "Example:"
+for cmd in "migrate" "status" "events" "streams show" "streams list" \
+  "projections list" "projections show" "projections reset" \
+  "dead-letters list" "dead-letters discard" "snapshots list" "snapshots delete"; do
+  # shellcheck disable=SC2086
+  expect 0 $cmd --help
+  has "$out" "Example:"
+done
+(unset ES_DATABASE_URL; expect 2 status; has "$err" "ES_DATABASE_URL")
+expect 2 --db "$url" frob
+expect 2 --db "$url" events --limit abc
+expect 2 --db "$url" events --limit 0
+expect 2 --db "$url" events --from -1
+expect 2 --db "$url" streams show acct-1 --from-version x
+expect 2 --db "$url" dead-letters discard 0
+expect 2 --db "$url" snapshots delete
+expect 2 --db "$url" snapshots delete --stream a --type b
+
+# --- an unreachable database: one line, no password ----------------------
+bad=postgresql://u:secret@127.0.0.1:1/x
+for cmd in migrate status events "projections list" "streams show a"; do
+  # shellcheck disable=SC2086
+  expect 1 --db "$bad" $cmd
+  lacks "$err" secret
+  has "$err" "^eventsource: "
+done
+(export ES_DATABASE_URL="host=127.0.0.1 port=1 user=u password=secret dbname=x"
+ expect 1 status; lacks "$err" secret)
+
+# --- migrate ---------------------------------------------------------------
+expect 0 --db "$url" migrate --dry-run
+has "$out" "pending migrations"
+expect 1 --db "$url" status # not migrated yet
+has "$err" "eventsource migrate"
+expect 0 --db "$url" migrate
+has "$out" "applied migrations"
+expect 0 --db "$url" migrate
+has "$out" "schema is up to date \(version [0-9]+\)"
+expect 0 --db "$url" migrate --dry-run --json
+py 'doc["pending"] == [] and doc["schema_version"] >= 2'
+export ES_DATABASE_URL=$url # from here on, the database comes from the env
+
+# --- seed with bank ----------------------------------------------------------
+"$bank" --store "$url" open acct-1 ada >/dev/null
+"$bank" --store "$url" deposit acct-1 70 >/dev/null
+"$bank" --store "$url" open acct-2 bob >/dev/null
+"$bank" --store "$url" withdraw acct-1 20 >/dev/null
+"$bank" --store "$url" projections >/dev/null || die "bank projections failed"
+
+# --- status -----------------------------------------------------------------
+expect 0 status
+has "$out" "head position +4"
+has "$out" "streams +2"
+expect 0 status --json
+py 'doc["head_position"] == 4 and doc["streams"] == 2 and doc["events"] == 4 and doc["projections"]["total"] >= 1'
+
+# --- events -----------------------------------------------------------------
+expect 0 events
+has "$out" "^ +position +recorded_at"
+has "$out" " +4 +[0-9T:.-]+Z +acct-1 +3 +withdrawn"
+expect 0 events --json
+py 'len(docs) == 4 and [d["position"] for d in docs] == [1,2,3,4] and set(docs[0]) == {"position","event_id","stream_id","stream_type","version","type","schema_version","data","metadata","recorded_at"} and docs[1]["data"] == {"amount": 70} and docs[0]["recorded_at"].endswith("Z")'
+expect 0 events --from 1 --limit 2 --json
+py '[d["position"] for d in docs] == [2,3]'
+expect 0 events --type deposited --json
+py 'len(docs) == 1 and docs[0]["type"] == "deposited"'
+expect 0 events --stream-type nope
+has "$out" "no events"
+
+# --- streams ----------------------------------------------------------------
+expect 0 streams show acct-1
+has "$out" "^version +position +type +recorded_at +payload"
+has "$out" "2 +2 +deposited +[0-9T:.-]+Z +\{\"amount\":70\}"
+expect 0 streams show acct-1 --from-version 2 --json
+py '[d["version"] for d in docs] == [2,3]'
+expect 1 streams show nope
+has "$err" "no stream 'nope'"
+expect 0 streams list --type account
+has "$out" "acct-1 +account +3"
+expect 0 streams list --limit 1 --json
+py 'len(doc["streams"]) == 1 and doc["streams"][0]["stream_id"] == "acct-1"'
+
+# --- projections ------------------------------------------------------------
+expect 0 projections list
+has "$out" "^name +state +checkpoint +head +lag"
+has "$out" "bank_balances +live +4 +4 +0"
+expect 0 projections list --json
+py 'any(p["name"] == "bank_balances" and p["lag"] == 0 for p in doc["projections"])'
+expect 0 projections show bank_balances
+has "$out" "state +live"
+expect 0 projections show bank_balances --json
+py 'doc["checkpoint"] == 4 and doc["head"] == 4'
+expect 1 projections show nope
+has "$err" "no projection 'nope'"
+expect 0 projections pause bank_balances
+has "$out" "requested pause of bank_balances; a running node applies it \(state now: live\)"
+[[ $(q "SELECT requested FROM es_projections WHERE name = 'bank_balances'") == pause ]] ||
+  die "pause was not requested"
+expect 2 projections reset bank_balances
+has "$err" "--yes"
+expect 2 projections rebuild bank_balances
+expect 0 projections rebuild bank_balances --yes
+has "$out" "requested rebuild of bank_balances"
+# on_tty ANSWER ARGS...: runs eventsource on a pseudo-terminal, types
+# ANSWER at the confirmation prompt; prints its output, returns its code.
+on_tty() {
+  python3 - "$es" "$@" <<'PY'
+import os, pty, sys, time
+es, answer, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(es, [es] + args)
+buf, deadline = b"", time.time() + 20
+while b"confirm" not in buf and time.time() < deadline:
+    buf += os.read(fd, 1024)
+os.write(fd, answer.encode() + b"\n")
+try:
+    while True:
+        chunk = os.read(fd, 1024)
+        if not chunk:
+            break
+        buf += chunk
+except OSError:
+    pass
+print(buf.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+}
+set +e; out=$(on_tty bank_balances projections reset bank_balances); rc=$?; set -e
+[[ $rc == 0 ]] || die "reset confirmed on a terminal: exit $rc: $out"
+has "$out" "requested reset of bank_balances"
+set +e; out=$(on_tty wrong projections reset bank_balances); rc=$?; set -e
+[[ $rc == 1 ]] || die "reset not confirmed on a terminal: exit $rc: $out"
+has "$out" "not confirmed"
+expect 0 projections resume bank_balances
+expect 0 projections retry bank_balances
+expect 1 projections pause nope
+
+# --- dead letters -------------------------------------------------------------
+q "INSERT INTO es_dead_letters (projection, global_position, event_id, stream_id,
+     event_type, error) SELECT 'bank_balances', global_position, event_id,
+     stream_id, event_type, 'boom' FROM es_events WHERE global_position = 2" >/dev/null
+letter=$(q "SELECT id FROM es_dead_letters")
+expect 0 dead-letters list
+has "$out" "$letter +bank_balances +2 +acct-1 +deposited +boom"
+expect 0 dead-letters list --projection other --json
+py 'doc["dead_letters"] == []'
+expect 0 dead-letters list --json
+py 'doc["dead_letters"][0]["position"] == 2'
+expect 1 dead-letters retry "$letter"
+has "$err" "es::runtime::redrive"
+expect 0 dead-letters discard "$letter"
+expect 1 dead-letters discard "$letter"
+has "$err" "no dead letter $letter"
+
+# --- snapshots ----------------------------------------------------------------
+q "INSERT INTO es_snapshots VALUES ('acct-1', 'account', 3, 1, '{\"balance\":50}'),
+     ('acct-2', 'account', 1, 2, '{}')" >/dev/null
+expect 0 snapshots list
+has "$out" "acct-1 +account +3 +1"
+expect 0 snapshots list --type account --json
+py 'len(doc["snapshots"]) == 2'
+expect 0 snapshots delete --type account --below-schema 2
+has "$out" "deleted 1 snapshot$"
+expect 0 snapshots delete --stream acct-2
+has "$out" "deleted 1 snapshot$"
+expect 0 snapshots list --json
+py 'doc["snapshots"] == []'
+
+# --- events --follow ----------------------------------------------------------
+"$es" events --from 4 --follow --json >"$tmp/follow" 2>"$tmp/follow.err" &
+pid=$!
+sleep 1 # let it LISTEN (it also re-reads after LISTEN, so this is no race)
+"$bank" --store "$url" deposit acct-2 5 >/dev/null
+deadline=$((SECONDS + 20))
+until grep -q '"position":5' "$tmp/follow"; do
+  ((SECONDS < deadline)) || die "--follow did not print position 5: $(cat "$tmp/follow" "$tmp/follow.err")"
+  sleep 0.1
+done
+kill -INT "$pid"
+set +e; wait "$pid"; frc=$?; set -e
+pid=
+[[ $frc == 0 ]] || die "--follow exited $frc on SIGINT: $(cat "$tmp/follow.err")"
+out=$(<"$tmp/follow")
+py 'len(docs) == 1 and docs[0]["stream_id"] == "acct-2" and docs[0]["type"] == "deposited"'
+
+echo "cli_test: ok"
