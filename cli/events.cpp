@@ -44,7 +44,7 @@ public:
       line("position", "recorded_at", "stream_id", "version", "type", "data");
       header_done_ = true;
     }
-    line(std::to_string(e.global_position), iso8601(e.recorded_at),
+    line(std::to_string(e.global_position), to_iso8601(e.recorded_at),
          e.stream_id, std::to_string(e.version), e.event_type,
          e.payload.dump());
   }
@@ -126,7 +126,7 @@ int show_stream(const context& ctx, const stream_args& args) {
   table t{{"version", "position", "type", "recorded_at", "payload"}};
   for (const auto& e : *events)
     t.add({std::to_string(e.version), std::to_string(e.global_position),
-           e.event_type, iso8601(e.recorded_at), e.payload.dump()});
+           e.event_type, to_iso8601(e.recorded_at), e.payload.dump()});
   t.print(std::cout);
   return exit_ok;
 }
@@ -144,14 +144,14 @@ int list_streams(const context& ctx, const stream_args& args) {
       list.push_back({{"stream_id", s.stream_id},
                       {"stream_type", s.stream_type},
                       {"version", s.version},
-                      {"last_recorded_at", iso8601(s.last_recorded_at)}});
+                      {"last_recorded_at", to_iso8601(s.last_recorded_at)}});
     std::cout << json{{"streams", list}}.dump() << '\n';
     return exit_ok;
   }
   table t{{"stream_id", "type", "version", "last_recorded_at"}};
   for (const auto& s : *streams)
     t.add({s.stream_id, s.stream_type, std::to_string(s.version),
-           iso8601(s.last_recorded_at)});
+           to_iso8601(s.last_recorded_at)});
   t.print(std::cout);
   return exit_ok;
 }

@@ -103,18 +103,6 @@ void table::print(std::ostream& out) const {
     out << "(none)\n";
 }
 
-std::string iso8601(es::persistence::time_point t) {
-  auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  auto time = static_cast<std::time_t>(secs.time_since_epoch().count());
-  std::tm tm{};
-  gmtime_r(&time, &tm);
-  char buf[40];
-  auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%06lldZ",
-                static_cast<long long>((t - secs).count()));
-  return buf;
-}
-
 json event_json(const es::persistence::recorded_event& e) {
   return json{{"position", e.global_position},
               {"event_id", e.event_id.to_string()},
@@ -125,7 +113,7 @@ json event_json(const es::persistence::recorded_event& e) {
               {"schema_version", e.schema_version},
               {"data", e.payload},
               {"metadata", e.metadata},
-              {"recorded_at", iso8601(e.recorded_at)}};
+              {"recorded_at", to_iso8601(e.recorded_at)}};
 }
 
 std::string mask_password(std::string text, const std::string& url) {

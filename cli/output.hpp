@@ -38,8 +38,7 @@ private:
   std::vector<std::vector<std::string>> rows_;
 };
 
-/// Returns e.g. "2024-05-01T12:00:00.123456Z".
-std::string iso8601(es::persistence::time_point t);
+using es::persistence::to_iso8601;
 
 /// Returns the event as the JSON object `--json` prints.
 json event_json(const es::persistence::recorded_event& e);

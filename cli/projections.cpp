@@ -49,7 +49,7 @@ json record_json(const projection_record& r, int64_t head) {
           {"last_error", r.last_error},
           {"error_position", r.error_position},
           {"requested", r.requested ? json(to_string(*r.requested)) : json()},
-          {"updated_at", iso8601(r.updated_at)}};
+          {"updated_at", to_iso8601(r.updated_at)}};
 }
 
 int no_projection(const context& ctx, const std::string& name) {
@@ -81,7 +81,7 @@ int list(const context& ctx) {
     t.add({r.name, to_string(r.state), std::to_string(r.checkpoint),
            std::to_string(s.head),
            std::to_string(std::max<int64_t>(0, s.head - r.checkpoint)), err,
-           iso8601(r.updated_at)});
+           to_iso8601(r.updated_at)});
   }
   t.print(std::cout);
   return exit_ok;
@@ -168,7 +168,7 @@ int list_letters(const context& ctx, const std::string& projection) {
                      {"stream_id", d.stream_id},
                      {"type", d.event_type},
                      {"error", d.error},
-                     {"recorded_at", iso8601(d.recorded_at)}});
+                     {"recorded_at", to_iso8601(d.recorded_at)}});
     std::cout << json{{"dead_letters", arr}}.dump() << '\n';
     return exit_ok;
   }
@@ -177,7 +177,7 @@ int list_letters(const context& ctx, const std::string& projection) {
   for (const auto& d : *letters)
     t.add({std::to_string(d.id), d.projection,
            std::to_string(d.global_position), d.stream_id, d.event_type,
-           one_line(d.error), iso8601(d.recorded_at)});
+           one_line(d.error), to_iso8601(d.recorded_at)});
   t.print(std::cout);
   return exit_ok;
 }

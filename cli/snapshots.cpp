@@ -31,7 +31,7 @@ int list(const context& ctx, const snapshot_args& a) {
                      {"version", s.version},
                      {"schema_version", s.schema_version},
                      {"state_bytes", s.state_bytes},
-                     {"recorded_at", iso8601(s.recorded_at)}});
+                     {"recorded_at", to_iso8601(s.recorded_at)}});
     std::cout << json{{"snapshots", arr}}.dump() << '\n';
     return exit_ok;
   }
@@ -40,7 +40,7 @@ int list(const context& ctx, const snapshot_args& a) {
   for (const auto& s : *snaps)
     t.add({s.stream_id, s.stream_type, std::to_string(s.version),
            std::to_string(s.schema_version), std::to_string(s.state_bytes),
-           iso8601(s.recorded_at)});
+           to_iso8601(s.recorded_at)});
   t.print(std::cout);
   return exit_ok;
 }

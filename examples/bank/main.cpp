@@ -90,19 +90,6 @@ int no_such_account(const std::string& id) {
   return 1;
 }
 
-// Returns e.g. "2024-05-01T12:00:00.123456Z".
-std::string iso8601(es::persistence::time_point t) {
-  auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  auto time = static_cast<std::time_t>(secs.time_since_epoch().count());
-  std::tm tm{};
-  gmtime_r(&time, &tm);
-  char buf[40];
-  auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%06lldZ",
-                static_cast<long long>((t - secs).count()));
-  return buf;
-}
-
 int execute(es::runtime& rt, const std::string& verb, const std::string& id,
             bank::account::command cmd) {
   auto r = rt.execute<bank::account>(id, std::move(cmd));
@@ -131,7 +118,7 @@ int history(es::runtime& rt, const std::string& id) {
   if (events->empty())
     return no_such_account(id);
   for (const auto& e : *events)
-    std::cout << e.version << ' ' << iso8601(e.recorded_at) << ' '
+    std::cout << e.version << ' ' << es::persistence::to_iso8601(e.recorded_at) << ' '
               << e.event_type << ' ' << e.payload.dump() << '\n';
   return 0;
 }

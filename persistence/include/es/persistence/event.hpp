@@ -31,6 +31,9 @@ using json = nlohmann::json;
 using time_point = std::chrono::time_point<std::chrono::system_clock,
                                            std::chrono::microseconds>;
 
+/// Returns `t` in ISO 8601, UTC, e.g. "2024-05-01T12:00:00.123456Z".
+std::string to_iso8601(time_point t);
+
 /// An event about to be appended. `payload` and `metadata` must be JSON
 /// objects. Metadata carries correlation_id, causation_id and the like.
 struct new_event {
