@@ -22,6 +22,9 @@ using action = std::function<int()>;
 /// CLI11 alone reads "010" as octal and "-1" as a huge unsigned value.
 CLI::Validator integer_in(int64_t min, int64_t max = INT64_MAX);
 
+/// Accepts "HOST:PORT" with a port in [1, 65535].
+CLI::Validator host_port();
+
 /// Adds "--json" to `cmd`, setting `ctx.json`.
 void add_json_flag(CLI::App* cmd, context& ctx);
 

@@ -5,12 +5,16 @@
 
 #include "commands.hpp"
 #include "es/persistence/postgres_admin.hpp"
+#include "progress.hpp"
 
 namespace es::cli {
 
 namespace {
 
 using namespace es::persistence;
+
+// Events per read of the feed.
+constexpr int64_t page_size = 10'000;
 
 struct events_args {
   int64_t from = 0;
@@ -80,14 +84,22 @@ int events(const context& ctx, const events_args& args) {
   event_printer print{ctx.json};
   auto after = args.from;
   auto remaining = args.limit;
+  // A read of more than one page shows its progress (in positions) on a
+  // terminal.
+  progress bar{"events", progress::on_terminal() && remaining > page_size};
+  auto head = bar.enabled() ? (*store)->head_position() : result<int64_t>{0};
+  auto last = head ? std::min(*head, args.from + args.limit) : 0;
   while (remaining > 0) {
     auto page = (*store)->read_all(
-      after, static_cast<size_t>(std::min<int64_t>(remaining, 10'000)),
+      after, static_cast<size_t>(std::min<int64_t>(remaining, page_size)),
       filter);
-    if (!page)
+    if (!page) {
+      bar.clear();
       return ctx.fail("cannot read the feed after position "
                         + std::to_string(after),
                       page.error());
+    }
+    bar.clear();
     for (const auto& e : page->events)
       print(e);
     std::fflush(stdout);
@@ -95,7 +107,9 @@ int events(const context& ctx, const events_args& args) {
     after = page->next_after;
     if (page->at_head)
       break;
+    bar.update(after - args.from, last - args.from);
   }
+  bar.clear();
   if (!args.follow) {
     print.finish();
     return exit_ok;

@@ -1,11 +1,14 @@
 // The `eventsource` admin CLI: migrates the schema, reads streams and the
 // global feed, shows and controls projections and dead letters, lists and
-// deletes snapshots. Talks to PostgreSQL through es::persistence only.
+// deletes snapshots. Talks to PostgreSQL through es::persistence, or (for
+// projections and dead letters, with --node) to a running node's admin
+// actor over CAF networking.
 //
 //   eventsource --db postgresql://es@127.0.0.1:5432/es migrate
 //   eventsource status --json
 //   eventsource events --from 100 --limit 20 --follow
 //   eventsource projections rebuild bank_balances --yes
+//   eventsource --node 127.0.0.1:4710 projections rebuild bank_balances --yes
 //
 // The database comes from --db or ES_DATABASE_URL. Exit codes: 0 done,
 // 1 the command failed (one line on stderr), 2 usage.
@@ -37,6 +40,23 @@ CLI::Validator integer_in(int64_t min, int64_t max) {
   return CLI::Validator{check, name};
 }
 
+CLI::Validator host_port() {
+  auto check = [](std::string& text) -> std::string {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      return "'" + text + "' is not HOST:PORT";
+    auto port = text.substr(colon + 1);
+    int64_t value = 0;
+    auto [ptr, err] = std::from_chars(port.data(), port.data() + port.size(),
+                                      value);
+    if (port.empty() || err != std::errc{} || ptr != port.data() + port.size()
+        || value < 1 || value > 65535)
+      return "'" + text + "' has no port in [1, 65535]";
+    return {};
+  };
+  return CLI::Validator{check, "HOST:PORT"};
+}
+
 void add_json_flag(CLI::App* cmd, context& ctx) {
   cmd->add_flag("--json", ctx.json, "Print JSON instead of a table");
 }
@@ -62,6 +82,10 @@ int main(int argc, char** argv) {
   app.fallthrough(); // --db may also follow the subcommand
   app.add_option("--db", ctx.url,
                  "libpq URI or key=value string (default: $ES_DATABASE_URL)");
+  app.add_option("--node", ctx.node,
+                 "HOST:PORT of a running node: projections and dead-letters "
+                 "commands go to it instead of the database")
+    ->check(host_port());
   set_example(&app, "--db postgresql://es@127.0.0.1:5432/es status");
   add_schema_commands(app, ctx, run);
   add_event_commands(app, ctx, run);
@@ -81,7 +105,15 @@ int main(int argc, char** argv) {
     if (const char* env = std::getenv("ES_DATABASE_URL"))
       ctx.url = env;
   }
-  if (ctx.url.empty()) {
+  auto command = app.get_subcommands().front()->get_name();
+  bool node_command = command == "projections" || command == "dead-letters";
+  if (!ctx.node.empty() && !node_command) {
+    std::cerr << "eventsource: --node applies to the projections and "
+                 "dead-letters commands only; '"
+              << command << "' reads the database (--db)\n";
+    return exit_usage;
+  }
+  if (ctx.url.empty() && ctx.node.empty()) {
     std::cerr << "eventsource: no database: pass --db URL or set "
                  "ES_DATABASE_URL (e.g. postgresql://es@127.0.0.1:5432/es)\n";
     return exit_usage;

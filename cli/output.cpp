@@ -148,6 +148,10 @@ int context::fail(const std::string& what, const std::string& reason,
 }
 
 int context::fail(const std::string& what, const es::error& err) const {
+  if (!node.empty() && err.code() == es::ec::unavailable)
+    return fail(what, err.to_string(),
+                "check that the node runs and serves its admin port (e.g. "
+                "'bank serve --admin-port PORT') and that --node is right");
   return fail(what, err.to_string(), hint_for(err.code()));
 }
 

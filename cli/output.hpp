@@ -53,6 +53,8 @@ std::string one_line(std::string text);
 /// as one line, "eventsource: WHAT: REASON; HINT", password masked.
 struct context {
   std::string url;
+  /// HOST:PORT of a running node (`--node`); empty: the database.
+  std::string node;
   bool json = false;
 
   /// Prints the error line and returns `exit_failure`.

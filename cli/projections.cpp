@@ -1,111 +1,98 @@
-// `eventsource projections ...` and `eventsource dead-letters ...`: read and
-// write the projection catalog; running nodes apply the requests.
+// `eventsource projections ...` and `eventsource dead-letters ...`: read
+// the projections and dead letters and send operators' requests, through
+// the database or a running node (sources.hpp). `--wait` follows a request
+// until its node has finished it, with a progress bar on a terminal.
 #include <algorithm>
+#include <chrono>
 #include <iostream>
+#include <thread>
 #include <unistd.h>
 
 #include "commands.hpp"
-#include "es/persistence/postgres_catalog.hpp"
+#include "progress.hpp"
+#include "sources.hpp"
 
 namespace es::cli {
 
-using namespace es::persistence;
-
 namespace {
+
+using namespace std::chrono_literals;
 
 struct projection_args {
   std::string name;
   bool yes = false;
   int64_t id = 0;
+  bool wait = false;
+  bool no_wait = false;
+  int64_t timeout = 600; ///< seconds, for --wait
 };
 
-// The catalog and the store's head, which every projection command needs.
-struct session {
-  std::unique_ptr<postgres_catalog> catalog;
-  int64_t head = 0;
-};
+// A queued request no node has taken after this long is reported.
+constexpr auto pickup_limit = 10s;
+constexpr auto poll_every = 100ms;
 
-int open_session(const context& ctx, session& s) {
-  auto catalog = postgres_catalog::open(ctx.url, connect_options());
-  if (!catalog)
-    return ctx.fail("cannot open the projection catalog", catalog.error());
-  auto store = postgres_store::open(ctx.url, connect_options());
-  if (!store)
-    return ctx.fail("cannot open the store", store.error());
-  auto head = (*store)->head_position();
-  if (!head)
-    return ctx.fail("cannot read the head position", head.error());
-  s.catalog = std::move(*catalog);
-  s.head = *head;
-  return exit_ok;
+int open_failed(const context& ctx, const es::error& err) {
+  return ctx.fail(ctx.node.empty() ? "cannot open the projection catalog"
+                                   : "cannot reach node " + ctx.node,
+                  err);
 }
 
-json record_json(const projection_record& r, int64_t head) {
-  return {{"name", r.name},
-          {"state", to_string(r.state)},
-          {"checkpoint", r.checkpoint},
-          {"head", head},
-          {"lag", std::max<int64_t>(0, head - r.checkpoint)},
-          {"last_error", r.last_error},
-          {"error_position", r.error_position},
-          {"requested", r.requested ? json(to_string(*r.requested)) : json()},
-          {"updated_at", to_iso8601(r.updated_at)}};
-}
-
-int no_projection(const context& ctx, const std::string& name) {
-  return ctx.fail("projections", "no projection '" + name + "'",
+int no_projection(const context& ctx, const source& src,
+                  const std::string& name) {
+  return ctx.fail("projections", "no projection '" + name + "' in "
+                                   + src.where(),
                   "list them with 'eventsource projections list'");
 }
 
+std::string number(int64_t x) {
+  return x < 0 ? "?" : std::to_string(x);
+}
+
 int list(const context& ctx) {
-  session s;
-  if (auto rc = open_session(ctx, s))
-    return rc;
-  auto records = s.catalog->list();
-  if (!records)
-    return ctx.fail("cannot list the projections", records.error());
+  auto src = open_source(ctx);
+  if (!src)
+    return open_failed(ctx, src.error());
+  auto views = (*src)->list();
+  if (!views)
+    return ctx.fail("cannot list the projections", views.error());
   if (ctx.json) {
     auto arr = json::array();
-    for (const auto& r : *records)
-      arr.push_back(record_json(r, s.head));
-    std::cout << json{{"head", s.head}, {"projections", arr}}.dump() << '\n';
+    for (const auto& v : *views)
+      arr.push_back(view_json(v));
+    std::cout << json{{"projections", arr}}.dump() << '\n';
     return exit_ok;
   }
   table t{{"name", "state", "checkpoint", "head", "lag", "last_error",
            "updated_at"}};
-  for (const auto& r : *records) {
-    auto err = r.last_error.empty()
+  for (const auto& v : *views) {
+    auto err = v.last_error.empty()
                  ? std::string{"-"}
-                 : one_line(r.last_error) + " (at "
-                     + std::to_string(r.error_position) + ")";
-    t.add({r.name, to_string(r.state), std::to_string(r.checkpoint),
-           std::to_string(s.head),
-           std::to_string(std::max<int64_t>(0, s.head - r.checkpoint)), err,
-           to_iso8601(r.updated_at)});
+                 : one_line(v.last_error) + " (at "
+                     + std::to_string(v.error_position) + ")";
+    t.add({v.name, to_string(v.state), std::to_string(v.checkpoint),
+           number(v.head), number(v.lag), err,
+           v.updated_at.empty() ? "-" : v.updated_at});
   }
   t.print(std::cout);
   return exit_ok;
 }
 
 int show(const context& ctx, const std::string& name) {
-  session s;
-  if (auto rc = open_session(ctx, s))
-    return rc;
-  auto rec = s.catalog->find(name);
-  if (!rec)
-    return ctx.fail("cannot read projection '" + name + "'", rec.error());
-  if (!*rec)
-    return no_projection(ctx, name);
-  auto j = record_json(**rec, s.head);
+  auto src = open_source(ctx);
+  if (!src)
+    return open_failed(ctx, src.error());
+  auto view = (*src)->find(name);
+  if (!view)
+    return ctx.fail("cannot read projection '" + name + "'", view.error());
+  if (!*view)
+    return no_projection(ctx, **src, name);
+  auto j = view_json(**view);
   if (ctx.json) {
     std::cout << j.dump() << '\n';
     return exit_ok;
   }
   table t{{"field", "value"}, false};
-  for (const auto& key : {"name", "state", "checkpoint", "head", "lag",
-                          "last_error", "error_position", "requested",
-                          "updated_at"}) {
-    const auto& v = j[key];
+  for (const auto& [key, v] : j.items()) {
     auto text = v.is_string() ? v.get<std::string>() : v.dump();
     t.add({key, v.is_null() || text.empty() ? "-" : one_line(text)});
   }
@@ -121,6 +108,75 @@ bool confirmed(const std::string& op, const std::string& name) {
   return answer == name;
 }
 
+// Returns true when `op` has had its effect on `v`.
+bool reached(projection_op op, const projection_view& v) {
+  switch (op) {
+    case projection_op::pause:
+    case projection_op::reset:
+      return v.state == projection_state::paused;
+    default:
+      return v.state == projection_state::live;
+  }
+}
+
+// Follows `name` until `op` (ticket `ticket`) has had its effect; draws the
+// catch-up on a terminal.
+int wait_for(const context& ctx, source& src, const std::string& name,
+             projection_op op, int64_t ticket, std::chrono::seconds limit) {
+  std::string what = std::string{to_string(op)} + " " + name;
+  progress bar{what, progress::on_terminal()};
+  auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    auto view = src.find(name);
+    if (!view || !*view) {
+      bar.clear();
+      return view ? no_projection(ctx, src, name)
+                  : ctx.fail("cannot read projection '" + name + "'",
+                             view.error());
+    }
+    const auto& v = **view;
+    auto waited = std::chrono::steady_clock::now() - start;
+    if (v.applied_id >= ticket) {
+      if (!v.applied_error.empty()) {
+        bar.clear();
+        return ctx.fail(what, "the node could not apply it: "
+                                + v.applied_error);
+      }
+      if (v.state == projection_state::failed) {
+        bar.clear();
+        return ctx.fail(what, "the projection failed at position "
+                                + std::to_string(v.error_position) + ": "
+                                + v.last_error,
+                        "see 'eventsource projections show " + name + "'");
+      }
+      if (reached(op, v)) {
+        bar.update(v.checkpoint, v.head);
+        bar.finish();
+        std::cout << what << ": done (state " << to_string(v.state)
+                  << ", checkpoint " << v.checkpoint << ")\n";
+        return exit_ok;
+      }
+      if (v.state == projection_state::catching_up)
+        bar.update(v.checkpoint, v.head);
+    } else if (v.requested && waited > std::min<std::chrono::nanoseconds>(
+                                          pickup_limit, limit)) {
+      bar.clear();
+      return ctx.fail(what, "no running node has taken the request",
+                      "it stays queued: a node that runs '" + name
+                        + "' applies it when it starts");
+    }
+    if (waited > limit) {
+      bar.clear();
+      return ctx.fail(what, "not done after "
+                              + std::to_string(limit.count())
+                              + " s (state " + to_string(v.state) + ")",
+                      "it goes on; follow it with 'eventsource projections "
+                      "show " + name + "'");
+    }
+    std::this_thread::sleep_for(poll_every);
+  }
+}
+
 int control(const context& ctx, projection_op op, const projection_args& a) {
   std::string what = to_string(op);
   bool destructive = op == projection_op::reset || op == projection_op::rebuild;
@@ -130,32 +186,40 @@ int control(const context& ctx, projection_op op, const projection_args& a) {
                  "--yes to confirm\n";
     return exit_usage;
   }
-  session s;
-  if (auto rc = open_session(ctx, s))
-    return rc;
-  auto rec = s.catalog->find(a.name);
-  if (!rec)
-    return ctx.fail("cannot read projection '" + a.name + "'", rec.error());
-  if (!*rec)
-    return no_projection(ctx, a.name);
+  auto src = open_source(ctx);
+  if (!src)
+    return open_failed(ctx, src.error());
+  auto view = (*src)->find(a.name);
+  if (!view)
+    return ctx.fail("cannot read projection '" + a.name + "'", view.error());
+  if (!*view)
+    return no_projection(ctx, **src, a.name);
   if (destructive && !a.yes && !confirmed(what, a.name))
     return ctx.fail("projections " + what + " " + a.name,
                     "not confirmed, nothing requested",
                     "type the name exactly, or pass --yes");
-  if (auto r = s.catalog->request(a.name, op); !r)
-    return ctx.fail("cannot request " + what + " of " + a.name, r.error());
-  auto now = s.catalog->find(a.name);
-  auto state = now && *now ? to_string((*now)->state) : "unknown";
-  std::cout << "requested " << what << " of " << a.name
-            << "; a running node applies it (state now: " << state << ")\n";
+  auto ticket = (*src)->request(a.name, op);
+  if (!ticket)
+    return ctx.fail("cannot request " + what + " of " + a.name,
+                    ticket.error());
+  bool wait = a.wait || (progress::on_terminal() && !a.no_wait);
+  if (wait)
+    return wait_for(ctx, **src, a.name, op, *ticket,
+                    std::chrono::seconds{a.timeout});
+  if (ctx.node.empty())
+    std::cout << "requested " << what << " of " << a.name
+              << "; a running node applies it\n";
+  else
+    std::cout << what << " of " << a.name << ": applied by node " << ctx.node
+              << '\n';
   return exit_ok;
 }
 
 int list_letters(const context& ctx, const std::string& projection) {
-  auto catalog = postgres_catalog::open(ctx.url, connect_options());
-  if (!catalog)
-    return ctx.fail("cannot open the projection catalog", catalog.error());
-  auto letters = (*catalog)->dead_letters(projection, 10'000);
+  auto src = open_source(ctx);
+  if (!src)
+    return open_failed(ctx, src.error());
+  auto letters = (*src)->dead_letters(projection);
   if (!letters)
     return ctx.fail("cannot list the dead letters", letters.error());
   if (ctx.json) {
@@ -168,42 +232,127 @@ int list_letters(const context& ctx, const std::string& projection) {
                      {"stream_id", d.stream_id},
                      {"type", d.event_type},
                      {"error", d.error},
+                     {"retry_requested", d.retry_requested},
                      {"recorded_at", to_iso8601(d.recorded_at)}});
     std::cout << json{{"dead_letters", arr}}.dump() << '\n';
     return exit_ok;
   }
   table t{{"id", "projection", "position", "stream_id", "type", "error",
-           "recorded_at"}};
+           "retry", "recorded_at"}};
   for (const auto& d : *letters)
     t.add({std::to_string(d.id), d.projection,
            std::to_string(d.global_position), d.stream_id, d.event_type,
-           one_line(d.error), to_iso8601(d.recorded_at)});
+           one_line(d.error), d.retry_requested ? "queued" : "-",
+           to_iso8601(d.recorded_at)});
   t.print(std::cout);
   return exit_ok;
 }
 
+int no_letter(const context& ctx, const std::string& what, int64_t id) {
+  return ctx.fail(what, "no dead letter " + std::to_string(id),
+                  "list them with 'eventsource dead-letters list'");
+}
+
 int discard_letter(const context& ctx, int64_t id) {
-  auto catalog = postgres_catalog::open(ctx.url, connect_options());
-  if (!catalog)
-    return ctx.fail("cannot open the projection catalog", catalog.error());
-  auto removed = (*catalog)->remove_dead_letter(id);
+  auto src = open_source(ctx);
+  if (!src)
+    return open_failed(ctx, src.error());
+  auto removed = (*src)->discard(id);
   if (!removed)
     return ctx.fail("cannot discard dead letter " + std::to_string(id),
                     removed.error());
   if (!*removed)
-    return ctx.fail("dead-letters discard", "no dead letter "
-                                              + std::to_string(id),
-                    "list them with 'eventsource dead-letters list'");
+    return no_letter(ctx, "dead-letters discard", id);
   std::cout << "discarded dead letter " << id << '\n';
   return exit_ok;
 }
 
-int retry_letter(const context& ctx, int64_t id) {
-  return ctx.fail("dead-letters retry " + std::to_string(id),
-                  "a redrive needs the projection's handler, so it runs "
-                  "inside the node that owns the projection",
-                  "call es::runtime::redrive(" + std::to_string(id)
-                    + ") there, or fix the cause and rebuild the projection");
+// Follows a queued retry of dead letter `id` until a node has run it.
+int wait_for_retry(const context& ctx, source& src, int64_t id,
+                   std::chrono::seconds limit) {
+  auto what = "dead-letters retry " + std::to_string(id);
+  auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    auto letter = src.find_letter(id);
+    if (!letter)
+      return ctx.fail(what, letter.error());
+    if (!*letter) {
+      std::cout << "dead letter " << id << ": retried, handled, removed\n";
+      return exit_ok;
+    }
+    if (!(*letter)->retry_requested)
+      return ctx.fail(what, "the projection failed on it again; it stays a "
+                            "dead letter",
+                      "fix the cause, then retry or discard it");
+    auto waited = std::chrono::steady_clock::now() - start;
+    if (waited > std::min<std::chrono::nanoseconds>(pickup_limit, limit))
+      return ctx.fail(what, "no running node has taken the request",
+                      "it stays queued: a node that runs '"
+                        + (*letter)->projection + "' runs it when it starts");
+    std::this_thread::sleep_for(poll_every);
+  }
+}
+
+int retry_letter(const context& ctx, const projection_args& a) {
+  auto what = "dead-letters retry " + std::to_string(a.id);
+  auto src = open_source(ctx);
+  if (!src)
+    return open_failed(ctx, src.error());
+  auto queued = (*src)->retry(a.id);
+  if (!queued && queued.error().code() == ec::not_found)
+    return no_letter(ctx, what, a.id);
+  if (!queued)
+    return ctx.fail(what, queued.error());
+  if (!*queued) {
+    std::cout << "dead letter " << a.id << ": retried by node " << ctx.node
+              << ", handled, removed\n";
+    return exit_ok;
+  }
+  if (a.wait || (progress::on_terminal() && !a.no_wait))
+    return wait_for_retry(ctx, **src, a.id, std::chrono::seconds{a.timeout});
+  std::cout << "requested a retry of dead letter " << a.id
+            << "; the node running its projection runs it\n";
+  return exit_ok;
+}
+
+void add_wait_flags(CLI::App* cmd, projection_args& a) {
+  auto* w = cmd->add_flag("--wait", a.wait,
+                          "Wait until a node has done it (the default on a "
+                          "terminal, with a progress bar)");
+  cmd->add_flag("--no-wait", a.no_wait, "Return once it is requested")
+    ->excludes(w);
+  cmd->add_option("--timeout", a.timeout, "Seconds to wait at most")
+    ->capture_default_str()
+    ->check(integer_in(1));
+}
+
+void add_letter_commands(CLI::App& app, context& ctx, action& run,
+                         const std::shared_ptr<projection_args>& a) {
+  auto* d = app.add_subcommand("dead-letters", "Inspect dead letters");
+  d->require_subcommand(1);
+  auto* dl = d->add_subcommand("list", "List dead letters, oldest first");
+  dl->add_option("--projection", a->name, "Only those of this projection");
+  add_json_flag(dl, ctx);
+  set_example(dl, "dead-letters list --projection bank_balances");
+  dl->callback(
+    [&ctx, &run, a] { run = [&ctx, a] { return list_letters(ctx, a->name); }; });
+  auto* dd = d->add_subcommand("discard", "Delete a dead letter");
+  dd->add_option("ID", a->id, "The dead letter's id")
+    ->required()
+    ->check(integer_in(1));
+  set_example(dd, "dead-letters discard 17");
+  dd->callback(
+    [&ctx, &run, a] { run = [&ctx, a] { return discard_letter(ctx, a->id); }; });
+  auto* dr = d->add_subcommand(
+    "retry", "Run a dead letter through its projection again; removed when "
+             "it works");
+  dr->add_option("ID", a->id, "The dead letter's id")
+    ->required()
+    ->check(integer_in(1));
+  add_wait_flags(dr, *a);
+  set_example(dr, "--node 127.0.0.1:4710 dead-letters retry 17");
+  dr->callback(
+    [&ctx, &run, a] { run = [&ctx, a] { return retry_letter(ctx, *a); }; });
 }
 
 } // namespace
@@ -225,41 +374,19 @@ void add_projection_commands(CLI::App& app, context& ctx, action& run) {
                   projection_op::reset, projection_op::rebuild,
                   projection_op::retry}) {
     std::string name = to_string(op);
-    auto* c = p->add_subcommand(name, "Ask the running nodes to " + name
+    auto* c = p->add_subcommand(name, "Ask the running node(s) to " + name
                                         + " a projection");
     c->add_option("NAME", a->name, "The projection")->required();
     if (op == projection_op::reset || op == projection_op::rebuild)
       c->add_flag("--yes", a->yes, "Do not ask for confirmation");
+    add_wait_flags(c, *a);
     set_example(c, "projections " + name + " bank_balances"
                      + (c->get_option_no_throw("--yes") ? " --yes" : ""));
     c->callback([&ctx, &run, a, op] {
       run = [&ctx, a, op] { return control(ctx, op, *a); };
     });
   }
-
-  auto* d = app.add_subcommand("dead-letters", "Inspect dead letters");
-  d->require_subcommand(1);
-  auto* dl = d->add_subcommand("list", "List dead letters, oldest first");
-  dl->add_option("--projection", a->name, "Only those of this projection");
-  add_json_flag(dl, ctx);
-  set_example(dl, "dead-letters list --projection bank_balances");
-  dl->callback(
-    [&ctx, &run, a] { run = [&ctx, a] { return list_letters(ctx, a->name); }; });
-  auto* dd = d->add_subcommand("discard", "Delete a dead letter");
-  dd->add_option("ID", a->id, "The dead letter's id")
-    ->required()
-    ->check(integer_in(1));
-  set_example(dd, "dead-letters discard 17");
-  dd->callback(
-    [&ctx, &run, a] { run = [&ctx, a] { return discard_letter(ctx, a->id); }; });
-  auto* dr = d->add_subcommand(
-    "retry", "Not here: a redrive runs in the node that owns the projection");
-  dr->add_option("ID", a->id, "The dead letter's id")
-    ->required()
-    ->check(integer_in(1));
-  set_example(dr, "dead-letters retry 17");
-  dr->callback(
-    [&ctx, &run, a] { run = [&ctx, a] { return retry_letter(ctx, a->id); }; });
+  add_letter_commands(app, ctx, run, a);
 }
 
 } // namespace es::cli

@@ -1,13 +1,15 @@
 // The `bank` program: drives the account aggregate through es::runtime, one
 // command per run (open, deposit, withdraw, close, balance, history), a
-// load test (`bank load`, see load.hpp), or the projections' status (`bank
-// projections`). `load` and `projections` run the projections of
+// load test (`bank load`, see load.hpp), the projections' status (`bank
+// projections`), or a node that serves until stopped (`bank serve`, see
+// serve.hpp). `load`, `projections` and `serve` run the projections of
 // projections.hpp: bank_totals, and on PostgreSQL bank_balances.
 //
 //   bank --store postgresql://es@127.0.0.1:54329/es open acct-1 ada
 //   bank --store postgresql://es@127.0.0.1:54329/es deposit acct-1 70
 //   bank --store postgresql://es@127.0.0.1:54329/es projections
 //   bank load --accounts 1000 --commands 200000 --concurrency 256
+//   bank --store postgresql://es@127.0.0.1:54329/es serve --admin-port 4710
 //
 // Exit codes: 0 done, 1 the command failed (its reason on stderr; for `load`:
 // a command failed for a reason other than a rejection or conflict, or the
@@ -26,6 +28,7 @@
 #include "es/runtime.hpp"
 #include "load.hpp"
 #include "projections.hpp"
+#include "serve.hpp"
 #include "watch.hpp"
 
 namespace {
@@ -134,6 +137,7 @@ struct arguments {
   int64_t timeout_ms = 30'000;
   int64_t wait_seconds = 10;      ///< bank projections
   int64_t load_wait_seconds = 60; ///< bank load, after the last command
+  int64_t admin_port = 0;         ///< bank serve; 0: any free port
 };
 
 // Runs the load while sampling the projections' lag, then waits for them.
@@ -244,6 +248,16 @@ void add_projections_command(CLI::App& app, arguments& args) {
     ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
+void add_serve_command(CLI::App& app, arguments& args) {
+  auto* cmd = app.add_subcommand(
+    "serve", "Run a node with the accounts and projections until SIGINT or "
+             "SIGTERM; serve its admin actor for `eventsource --node`");
+  cmd->add_option("--admin-port", args.admin_port,
+                  "TCP port on 127.0.0.1; 0 picks a free one (printed)")
+    ->capture_default_str()
+    ->check(CLI::Range(0, 65535));
+}
+
 int run(es::runtime& rt, const bank::totals& totals,
         const std::string& command, arguments& args) {
   const auto& id = args.id;
@@ -261,6 +275,8 @@ int run(es::runtime& rt, const bank::totals& totals,
     return history(rt, id);
   if (command == "projections")
     return show_projections(rt, totals, args);
+  if (command == "serve")
+    return bank::serve(rt, std::cout);
   args.load.store_kind = store_kind(args.store);
   return load(rt, totals, args);
 }
@@ -282,6 +298,7 @@ int main(int argc, char** argv) {
   add_account_commands(app, args);
   add_load_command(app, args);
   add_projections_command(app, args);
+  add_serve_command(app, args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RequiredError& e) {
@@ -293,10 +310,15 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2; // 0 only for --help
   }
 
+  auto command = app.get_subcommands().front()->get_name();
   // CAF never sees argv: the runtime configures the actor system itself.
   es::runtime_options opts;
   opts.store_url = args.store;
   opts.request_timeout = std::chrono::milliseconds{args.timeout_ms};
+  if (command == "serve") {
+    bank::block_stop_signals(); // before the runtime starts its threads
+    opts.node_port = static_cast<uint16_t>(args.admin_port);
+  }
   auto rt = es::runtime::start(opts);
   if (!rt) {
     auto err = es::actors::from_caf(rt.error()).to_string();
@@ -304,12 +326,11 @@ int main(int argc, char** argv) {
               << '\n';
     return 1;
   }
-  auto command = app.get_subcommands().front()->get_name();
   auto totals = std::make_shared<bank::totals>();
   bool postgres = store_kind(args.store) == "postgresql";
   // Only the commands that watch the projections run them: a single
   // command should not read the whole feed (bank_totals lives in memory).
-  if (command == "load" || command == "projections") {
+  if (command == "load" || command == "projections" || command == "serve") {
     if (auto err = bank::add_projections(**rt, args.store, postgres, totals)) {
       std::cerr << "bank: cannot start: "
                 << one_line(redact(err.to_string(), args.store)) << '\n';

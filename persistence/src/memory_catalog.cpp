@@ -20,6 +20,10 @@ es::error not_registered(std::string_view name) {
           "projection '" + std::string{name} + "' is not registered"};
 }
 
+es::error no_dead_letter(int64_t id) {
+  return {ec::not_found, "no dead letter " + std::to_string(id)};
+}
+
 } // namespace
 
 struct memory_catalog::impl {
@@ -98,26 +102,41 @@ result<void> memory_catalog::do_set_checkpoint(std::string_view name,
   return {};
 }
 
-result<void> memory_catalog::do_request(std::string_view name,
-                                        projection_op op) {
+result<int64_t> memory_catalog::do_request(std::string_view name,
+                                           projection_op op) {
   std::lock_guard guard{impl_->mtx};
   auto rec = impl_->record(name);
   if (!rec)
     return not_registered(name);
   rec->requested = op;
   rec->updated_at = now();
-  return {};
+  return ++rec->request_id;
 }
 
-result<std::optional<projection_op>>
+result<std::optional<projection_request>>
 memory_catalog::do_take_request(std::string_view name) {
+  using out = std::optional<projection_request>;
   std::lock_guard guard{impl_->mtx};
   auto rec = impl_->record(name);
   if (!rec || !rec->requested)
-    return std::optional<projection_op>{};
-  auto op = std::exchange(rec->requested, std::nullopt);
+    return out{};
+  auto op = *std::exchange(rec->requested, std::nullopt);
   rec->updated_at = now();
-  return op;
+  return out{projection_request{op, rec->request_id}};
+}
+
+result<void> memory_catalog::do_set_applied(std::string_view name, int64_t id,
+                                            const std::string& error) {
+  std::lock_guard guard{impl_->mtx};
+  auto rec = impl_->record(name);
+  if (!rec)
+    return not_registered(name);
+  if (id > rec->applied_id) {
+    rec->applied_id = id;
+    rec->applied_error = error;
+    rec->updated_at = now();
+  }
+  return {};
 }
 
 result<int64_t> memory_catalog::do_add_dead_letter(const dead_letter& d) {
@@ -130,6 +149,7 @@ result<int64_t> memory_catalog::do_add_dead_letter(const dead_letter& d) {
   stored = d;
   stored.id = id;
   stored.recorded_at = now();
+  stored.retry_requested = false;
   impl_->letter_ids.emplace(std::move(key), id);
   return id;
 }
@@ -167,6 +187,32 @@ result<bool> memory_catalog::do_remove_dead_letter(int64_t id) {
   impl_->letter_ids.erase({i->second.projection, i->second.global_position});
   impl_->letters.erase(i);
   return true;
+}
+
+result<dead_letter> memory_catalog::do_request_retry(int64_t id) {
+  std::lock_guard guard{impl_->mtx};
+  auto i = impl_->letters.find(id);
+  if (i == impl_->letters.end())
+    return no_dead_letter(id);
+  i->second.retry_requested = true;
+  return i->second;
+}
+
+result<std::vector<int64_t>>
+memory_catalog::do_take_retry_requests(std::string_view projection) {
+  std::lock_guard guard{impl_->mtx};
+  std::vector<std::pair<int64_t, int64_t>> taken; // (position, id)
+  for (auto& [id, d] : impl_->letters)
+    if (d.retry_requested && d.projection == projection) {
+      d.retry_requested = false;
+      taken.emplace_back(d.global_position, id);
+    }
+  std::sort(taken.begin(), taken.end());
+  std::vector<int64_t> out;
+  out.reserve(taken.size());
+  for (const auto& entry : taken)
+    out.push_back(entry.second);
+  return out;
 }
 
 } // namespace es::persistence

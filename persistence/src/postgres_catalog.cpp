@@ -1,6 +1,6 @@
 // The projection catalog on PostgreSQL: tables es_projections and
-// es_dead_letters (migration 2). Its statements are also declared on the
-// read model's connection (postgres_read_model.cpp).
+// es_dead_letters (migrations 2 and 3). Its statements are also declared on
+// the read model's connection (postgres_read_model.cpp).
 #include "es/persistence/postgres_catalog.hpp"
 
 #include <stdexcept>
@@ -16,12 +16,14 @@ using namespace std::string_literals;
 // Columns of a projection record, in the order `to_record` reads them.
 constexpr const char* record_columns
   = "name, state, checkpoint, last_error, error_position, requested,"
-    " (extract(epoch from updated_at) * 1000000)::bigint";
+    " (extract(epoch from updated_at) * 1000000)::bigint, request_id,"
+    " applied_id, applied_error";
 
 // Columns of a dead letter, in the order `to_dead_letter` reads them.
 constexpr const char* letter_columns
   = "id, projection, global_position, event_id::text, stream_id, event_type,"
-    " error, (extract(epoch from recorded_at) * 1000000)::bigint";
+    " error, (extract(epoch from recorded_at) * 1000000)::bigint,"
+    " retry_requested";
 
 // The CHECK constraints of the table keep other values out.
 [[noreturn]] void bad_column(const char* what, const pqxx::field& f) {
@@ -45,6 +47,9 @@ projection_record to_record(const pqxx::row& row) {
       bad_column("request", row[5]);
   }
   r.updated_at = detail::from_micros(row[6].as<int64_t>());
+  r.request_id = row[7].as<int64_t>();
+  r.applied_id = row[8].as<int64_t>();
+  r.applied_error = row[9].as<std::string>();
   return r;
 }
 
@@ -58,6 +63,7 @@ dead_letter to_dead_letter(const pqxx::row& row) {
   d.event_type = row[5].as<std::string>();
   d.error = row[6].as<std::string>();
   d.recorded_at = detail::from_micros(row[7].as<int64_t>());
+  d.retry_requested = row[8].as<bool>();
   return d;
 }
 
@@ -66,13 +72,17 @@ es::error not_registered(std::string_view name) {
           "projection '" + std::string{name} + "' is not registered"};
 }
 
+es::error no_dead_letter(int64_t id) {
+  return {ec::not_found, "no dead letter " + std::to_string(id)};
+}
+
 // Runs a one-row UPDATE of `name`'s record and commits it.
 template <class... Ts>
 result<void> update_record(pqxx::connection& c, const char* statement,
                            std::string_view name, const Ts&... args) {
   pqxx::work txn{c};
   auto r = txn.exec_prepared(statement, std::string{name}, args...);
-  if (r.affected_rows() == 0) // the request statement: rows it selected
+  if (r.affected_rows() == 0)
     return not_registered(name);
   txn.commit();
   return {};
@@ -97,8 +107,9 @@ void detail::pg_prepare_catalog(pqxx::connection& c) {
   // One statement: the NOTIFY goes out (at commit) only when a row changed.
   c.prepare("cat_request",
             "WITH r AS (UPDATE es_projections SET requested = $2,"
-            "  updated_at = now() WHERE name = $1 RETURNING name)"
-            " SELECT pg_notify("
+            "  request_id = request_id + 1, updated_at = now()"
+            "  WHERE name = $1 RETURNING name, request_id)"
+            " SELECT request_id, pg_notify("
               + detail::pg_channel_sql("current_schema()", "es_projections")
               + ", name) FROM r");
   // The row lock makes a second taker wait, then find the request gone.
@@ -106,7 +117,11 @@ void detail::pg_prepare_catalog(pqxx::connection& c) {
             "UPDATE es_projections p SET requested = NULL, updated_at = now()"
             " FROM (SELECT name, requested FROM es_projections"
             "  WHERE name = $1 AND requested IS NOT NULL FOR UPDATE) old"
-            " WHERE p.name = old.name RETURNING old.requested");
+            " WHERE p.name = old.name RETURNING old.requested, p.request_id");
+  c.prepare("cat_set_applied",
+            "UPDATE es_projections SET applied_id = greatest(applied_id, $2),"
+            " applied_error = CASE WHEN $2 > applied_id THEN $3"
+            "  ELSE applied_error END, updated_at = now() WHERE name = $1");
   // The no-op update returns the id of the row that already exists.
   c.prepare("cat_add_dead_letter",
             "INSERT INTO es_dead_letters (projection, global_position,"
@@ -121,6 +136,21 @@ void detail::pg_prepare_catalog(pqxx::connection& c) {
   c.prepare("cat_find_dead_letter", select_letter + "WHERE id = $1");
   c.prepare("cat_remove_dead_letter",
             "DELETE FROM es_dead_letters WHERE id = $1");
+  // As cat_request: one statement, the NOTIFY only when a letter was marked;
+  // on the channel and with the payload of a request, so the nodes' one
+  // listener wakes them for both.
+  c.prepare("cat_request_retry",
+            "WITH d AS (UPDATE es_dead_letters SET retry_requested = true"
+            "  WHERE id = $1 RETURNING *)"
+            " SELECT "s + letter_columns + ", pg_notify("
+              + detail::pg_channel_sql("current_schema()", "es_projections")
+              + ", projection) FROM d");
+  // The row locks make a second taker wait, then skip the cleared rows.
+  c.prepare("cat_take_retry_requests",
+            "WITH t AS (UPDATE es_dead_letters SET retry_requested = false"
+            "  WHERE projection = $1 AND retry_requested"
+            "  RETURNING id, global_position)"
+            " SELECT id FROM t ORDER BY global_position, id");
 }
 
 struct postgres_catalog::impl {
@@ -200,23 +230,41 @@ result<void> postgres_catalog::do_set_checkpoint(std::string_view name,
   });
 }
 
-result<void> postgres_catalog::do_request(std::string_view name,
-                                          projection_op op) {
-  return impl_->session.run<void>([&](pqxx::connection& c) {
-    return update_record(c, "cat_request", name, std::string{to_string(op)});
-  });
+result<int64_t> postgres_catalog::do_request(std::string_view name,
+                                             projection_op op) {
+  return impl_->session.run<int64_t>(
+    [&](pqxx::connection& c) -> result<int64_t> {
+      pqxx::work txn{c};
+      auto rows = txn.exec_prepared("cat_request", std::string{name},
+                                    std::string{to_string(op)});
+      if (rows.empty())
+        return not_registered(name);
+      txn.commit();
+      return rows[0][0].as<int64_t>();
+    });
 }
 
-result<std::optional<projection_op>>
+result<std::optional<projection_request>>
 postgres_catalog::do_take_request(std::string_view name) {
-  using out = std::optional<projection_op>;
+  using out = std::optional<projection_request>;
   return impl_->session.run<out>([&](pqxx::connection& c) {
     pqxx::work txn{c};
     auto rows = txn.exec_prepared("cat_take_request", std::string{name});
     txn.commit();
     if (rows.empty())
       return out{};
-    return parse_projection_op(rows[0][0].c_str());
+    auto op = parse_projection_op(rows[0][0].c_str());
+    if (!op)
+      bad_column("request", rows[0][0]);
+    return out{projection_request{*op, rows[0][1].as<int64_t>()}};
+  });
+}
+
+result<void> postgres_catalog::do_set_applied(std::string_view name,
+                                              int64_t id,
+                                              const std::string& error) {
+  return impl_->session.run<void>([&](pqxx::connection& c) {
+    return update_record(c, "cat_set_applied", name, id, error);
   });
 }
 
@@ -261,6 +309,34 @@ result<bool> postgres_catalog::do_remove_dead_letter(int64_t id) {
     auto r = txn.exec_prepared("cat_remove_dead_letter", id);
     txn.commit();
     return r.affected_rows() > 0;
+  });
+}
+
+result<dead_letter> postgres_catalog::do_request_retry(int64_t id) {
+  return impl_->session.run<dead_letter>(
+    [&](pqxx::connection& c) -> result<dead_letter> {
+      pqxx::work txn{c};
+      auto rows = txn.exec_prepared("cat_request_retry", id);
+      if (rows.empty())
+        return no_dead_letter(id);
+      txn.commit();
+      return to_dead_letter(rows[0]);
+    });
+}
+
+result<std::vector<int64_t>>
+postgres_catalog::do_take_retry_requests(std::string_view projection) {
+  using out = std::vector<int64_t>;
+  return impl_->session.run<out>([&](pqxx::connection& c) {
+    pqxx::work txn{c};
+    auto rows = txn.exec_prepared("cat_take_retry_requests",
+                                  std::string{projection});
+    txn.commit();
+    out ids;
+    ids.reserve(rows.size());
+    for (const auto& row : rows)
+      ids.push_back(row[0].as<int64_t>());
+    return ids;
   });
 }
 

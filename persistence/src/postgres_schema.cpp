@@ -74,6 +74,17 @@ CREATE TABLE es_dead_letters (
   UNIQUE (projection, global_position)
 );
 )sql"},
+  {3, "operator request ids, dead letter retry requests", R"sql(
+-- An operator asked for a retry of this letter that no node has run yet.
+ALTER TABLE es_dead_letters ADD COLUMN retry_requested boolean NOT NULL
+  DEFAULT false;
+-- Requests are numbered; a node records the newest one it finished (and
+-- how it failed), so that the CLI can wait for it.
+ALTER TABLE es_projections
+  ADD COLUMN request_id bigint NOT NULL DEFAULT 0,
+  ADD COLUMN applied_id bigint NOT NULL DEFAULT 0,
+  ADD COLUMN applied_error text NOT NULL DEFAULT '';
+)sql"},
 };
 
 } // namespace

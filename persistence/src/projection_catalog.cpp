@@ -117,8 +117,8 @@ result<void> projection_catalog::set_checkpoint(std::string_view name,
   return do_set_checkpoint(name, position);
 }
 
-result<void> projection_catalog::request(std::string_view name,
-                                         projection_op op) {
+result<int64_t> projection_catalog::request(std::string_view name,
+                                            projection_op op) {
   if (auto err = detail::check_projection_name(name))
     return err;
   if (!known(op, op_names))
@@ -127,11 +127,20 @@ result<void> projection_catalog::request(std::string_view name,
   return do_request(name, op);
 }
 
-result<std::optional<projection_op>>
+result<std::optional<projection_request>>
 projection_catalog::take_request(std::string_view name) {
   if (auto err = detail::check_projection_name(name))
     return err;
   return do_take_request(name);
+}
+
+result<void> projection_catalog::set_applied(std::string_view name, int64_t id,
+                                             std::string error) {
+  if (auto err = detail::check_projection_name(name))
+    return err;
+  if (id < 1)
+    return invalid("request id must be >= 1, got " + std::to_string(id));
+  return do_set_applied(name, id, detail::clean_text(error));
 }
 
 result<int64_t> projection_catalog::add_dead_letter(const dead_letter& d) {
@@ -164,6 +173,19 @@ result<bool> projection_catalog::remove_dead_letter(int64_t id) {
   if (auto err = check_id(id))
     return err;
   return do_remove_dead_letter(id);
+}
+
+result<dead_letter> projection_catalog::request_retry(int64_t id) {
+  if (auto err = check_id(id))
+    return err;
+  return do_request_retry(id);
+}
+
+result<std::vector<int64_t>>
+projection_catalog::take_retry_requests(std::string_view projection) {
+  if (auto err = detail::check_projection_name(projection))
+    return err;
+  return do_take_retry_requests(projection);
 }
 
 } // namespace es::persistence

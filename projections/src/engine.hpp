@@ -77,6 +77,12 @@ struct engine {
 
   static inline const char* name = "es.projection";
 
+  // Nothing to read and nothing queued: a catching-up projection is live
+  // (not before its queue is handled: status would show it live behind).
+  bool caught_up() const {
+    return !need_read && reading == 0 && queue.empty();
+  }
+
   bool halted() const {
     return phase == projection_state::paused
            || phase == projection_state::failed;

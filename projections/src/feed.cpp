@@ -55,8 +55,6 @@ bool use_page(projection_actor* self, persistence::feed_page& page) {
   // News of a newer head while reading: that page may predate it.
   st.need_read = st.gap_while_reading || st.head_hint > page.next_after;
   st.gap_while_reading = false;
-  if (!st.need_read && st.phase == projection_state::catching_up)
-    set_phase(self, projection_state::live);
   return true;
 }
 
@@ -73,6 +71,8 @@ void on_pages(projection_actor* self) {
   }
   if (st.reading == 0)
     st.arrived.clear(); // orphans (the bus moved the queue): read again
+  if (st.phase == projection_state::catching_up && st.caught_up())
+    set_phase(self, projection_state::live);
   schedule_work(self);
   maybe_read(self);
 }

@@ -133,16 +133,37 @@ void save_dead_letters(manager_actor* self) {
       st.unsaved.push_back(std::move(d));
 }
 
+// Applies what operators queued in the catalog for `name` (through the
+// CLI, while no node was reachable directly).
 void take_request(manager_actor* self, const std::string& name) {
   auto& st = self->state;
   auto i = st.running.find(name);
   if (i == st.running.end())
     return;
-  auto op = st.cfg.catalog->take_request(name);
-  if (op && *op) {
-    before_control(self, i->second, name, **op);
-    self->send(i->second.actor, control_msg{name, **op});
+  auto req = st.cfg.catalog->take_request(name);
+  if (req && *req) {
+    auto [op, id] = **req;
+    before_control(self, i->second, name, op);
+    // The CLI waits for applied_id to reach the request's id.
+    auto applied = [self, name, id = id](std::string error) {
+      (void) self->state.cfg.catalog->set_applied(name, id, std::move(error));
+    };
+    self->request(i->second.actor, caf::infinite, control_msg{name, op})
+      .then([applied] { applied({}); },
+            [applied](caf::error& err) {
+              applied(actors::from_caf(err).message());
+            });
   }
+  // Dead letters an operator asked to retry: a redrive each, as
+  // runtime::redrive does. One that fails again stays a dead letter.
+  // (A request, not a send: a send's reply would come back as a message
+  // the manager does not handle.)
+  auto retries = st.cfg.catalog->take_retry_requests(name);
+  if (retries)
+    for (auto id : *retries)
+      self->request(caf::actor_cast<caf::actor>(self), caf::infinite,
+                    redrive_atom::value, id)
+        .then([](bool) {}, [](caf::error&) {});
 }
 
 void wake_all(manager_actor* self, int64_t head) {

@@ -54,8 +54,7 @@ void handled(projection_actor* self, int64_t reaches) {
       && st.checkpoint - st.reported
            >= static_cast<int64_t>(st.def->options().checkpoint_every))
     report(self);
-  if (st.phase == projection_state::catching_up && !st.need_read
-      && st.reading == 0)
+  if (st.phase == projection_state::catching_up && st.caught_up())
     set_phase(self, projection_state::live);
 }
 

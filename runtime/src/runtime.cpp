@@ -5,6 +5,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -17,6 +18,7 @@
 #include "es/persistence/memory_store.hpp"
 #include "es/persistence/postgres_catalog.hpp"
 #include "es/persistence/postgres_store.hpp"
+#include "node.hpp"
 
 namespace es {
 
@@ -92,6 +94,19 @@ caf::error runtime::impl::start_projections(bool detached) {
   return caf::none;
 }
 
+caf::error runtime::impl::start_node() {
+  admin = sys->spawn(detail::node_admin, projections);
+  auto bound = sys->middleman().publish(admin, *opts.node_port,
+                                        opts.node_host.c_str());
+  if (!bound)
+    return actors::make_error(ec::unavailable,
+                              "cannot serve the node on " + opts.node_host
+                                + ":" + std::to_string(*opts.node_port) + ": "
+                                + sys->render(bound.error()));
+  port = *bound;
+  return caf::none;
+}
+
 caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
   if (opts.readers == 0 || opts.max_batch == 0)
     return actors::make_error(ec::invalid_argument,
@@ -105,15 +120,9 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
     im->cfg.set("scheduler.policy", caf::atom("testing"));
   else if (opts.scheduler_threads > 0)
     im->cfg.set("scheduler.max-threads", opts.scheduler_threads);
-  im->cfg.add_message_types<caf::id_block::eventsource>();
-  im->cfg.add_error_category(
-    caf::atom("es"),
-    [](uint8_t code, caf::atom_value, const caf::message& ctx) {
-      auto text = "es::" + to_string(static_cast<ec>(code));
-      if (ctx.match_elements<std::string>())
-        text += ": " + ctx.get_as<std::string>(0);
-      return text;
-    });
+  detail::add_types(im->cfg);
+  if (opts.node_port)
+    im->cfg.load<caf::io::middleman>();
   im->sys = std::make_unique<caf::actor_system>(im->cfg);
   auto& sys = *im->sys;
   im->instances = std::make_unique<actors::registry>(
@@ -143,7 +152,10 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
                    ? caf::duration{opts.request_timeout}
                    : caf::duration{caf::infinite};
   im->ctx = std::move(ctx);
-  if (auto err = im->start_projections(detached)) {
+  auto err = im->start_projections(detached);
+  if (!err && opts.node_port)
+    err = im->start_node();
+  if (err) {
     im->stop(); // else the system waits forever for the timers' actors
     return err;
   }
@@ -171,12 +183,12 @@ runtime::~runtime() {
 void runtime::impl::stop() {
   pump.reset();
   // The journal commits what is queued before it exits.
-  for (auto* a : {&journal, &readers, &refuse, &sweeper, &projections})
+  for (auto* a : {&admin, &journal, &readers, &refuse, &sweeper, &projections})
     if (*a)
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
   run_pending();
   ctx.reset();
-  journal = readers = refuse = sweeper = projections = nullptr;
+  admin = journal = readers = refuse = sweeper = projections = nullptr;
   sys.reset(); // waits for every actor to finish
 }
 
@@ -230,6 +242,10 @@ runtime::read_stream(const std::string& stream_id) {
   if (!r)
     return r.error();
   return std::move(r->events);
+}
+
+uint16_t runtime::node_port() const {
+  return impl_->port;
 }
 
 size_t runtime::live_aggregates() const {

@@ -25,12 +25,17 @@ struct runtime::impl {
   caf::actor refuse;
   caf::actor sweeper;
   caf::actor projections;
+  caf::actor admin;
+  uint16_t port = 0; // of `admin`; 0: not published
   std::unique_ptr<projections::notification_pump> pump;
   std::shared_ptr<const actors::aggregate_context> ctx;
 
   // Starts the catalog, the projection manager and (detached, on
   // PostgreSQL) the notification pump.
   caf::error start_projections(bool detached);
+
+  // Publishes the admin actor on `opts.node_port`.
+  caf::error start_node();
 
   // Stops the actors (the journal commits what it holds first) and the
   // actor system.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The `eventsource` CLI against a database of its own, seeded with `bank`:
 # every command, its --json output, and the bad cases (exit 2 for usage,
-# exit 1 with one line on stderr and no password for failures).
+# exit 1 with one line on stderr and no password for failures); requests
+# queued offline, then a running `bank serve` node driven with --node and
+# through the database, --wait and the progress bar on a terminal.
 # Usage: cli_test.sh EVENTSOURCE_BINARY BANK_BINARY   (needs ES_DATABASE_URL;
 # under CI=true a missing database is a failure)
 set -euo pipefail
@@ -18,8 +20,10 @@ url=${admin_url%/*}/$db
 psql -qX "$admin_url" -c "CREATE DATABASE $db" >/dev/null
 tmp=$(mktemp -d)
 pid=
+node_pid=
 cleanup() {
   [[ -z $pid ]] || kill -KILL "$pid" 2>/dev/null || true
+  [[ -z $node_pid ]] || kill -KILL "$node_pid" 2>/dev/null || true
   rm -rf "$tmp"
   psql -qX "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
 }
@@ -64,7 +68,8 @@ expect 0 --help
 has "$out" "Example:"
 for cmd in "migrate" "status" "events" "streams show" "streams list" \
   "projections list" "projections show" "projections reset" \
-  "dead-letters list" "dead-letters discard" "snapshots list" "snapshots delete"; do
+  "dead-letters list" "dead-letters discard" "dead-letters retry" \
+  "snapshots list" "snapshots delete"; do
   # shellcheck disable=SC2086
   expect 0 $cmd --help
   has "$out" "Example:"
@@ -78,6 +83,16 @@ expect 2 --db "$url" streams show acct-1 --from-version x
 expect 2 --db "$url" dead-letters discard 0
 expect 2 --db "$url" snapshots delete
 expect 2 --db "$url" snapshots delete --stream a --type b
+expect 2 --node nope projections list
+has "$err" "HOST:PORT"
+expect 2 --node 127.0.0.1:0 projections list
+expect 2 --node 127.0.0.1:70000 projections list
+expect 2 --node 127.0.0.1:4710 --db "$url" status
+has "$err" "--node applies to the projections and dead-letters commands"
+expect 2 --db "$url" projections pause p --wait --no-wait
+expect 2 --db "$url" projections pause p --timeout 0
+expect 1 --node 127.0.0.1:1 projections list
+has "$err" "cannot reach node 127.0.0.1:1"
 
 # --- an unreachable database: one line, no password ----------------------
 bad=postgresql://u:secret@127.0.0.1:1/x
@@ -155,10 +170,13 @@ expect 0 projections show bank_balances --json
 py 'doc["checkpoint"] == 4 and doc["head"] == 4'
 expect 1 projections show nope
 has "$err" "no projection 'nope'"
+# No node runs: requests are queued in the database.
 expect 0 projections pause bank_balances
-has "$out" "requested pause of bank_balances; a running node applies it \(state now: live\)"
+has "$out" "requested pause of bank_balances; a running node applies it"
 [[ $(q "SELECT requested FROM es_projections WHERE name = 'bank_balances'") == pause ]] ||
   die "pause was not requested"
+expect 1 projections pause bank_balances --wait --timeout 1
+has "$err" "no running node has taken the request; it stays queued"
 expect 2 projections reset bank_balances
 has "$err" "--yes"
 expect 2 projections rebuild bank_balances
@@ -189,10 +207,10 @@ print(buf.decode(errors="replace"))
 sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 PY
 }
-set +e; out=$(on_tty bank_balances projections reset bank_balances); rc=$?; set -e
+set +e; out=$(on_tty bank_balances projections reset bank_balances --no-wait); rc=$?; set -e
 [[ $rc == 0 ]] || die "reset confirmed on a terminal: exit $rc: $out"
 has "$out" "requested reset of bank_balances"
-set +e; out=$(on_tty wrong projections reset bank_balances); rc=$?; set -e
+set +e; out=$(on_tty wrong projections reset bank_balances --no-wait); rc=$?; set -e
 [[ $rc == 1 ]] || die "reset not confirmed on a terminal: exit $rc: $out"
 has "$out" "not confirmed"
 expect 0 projections resume bank_balances
@@ -205,13 +223,19 @@ q "INSERT INTO es_dead_letters (projection, global_position, event_id, stream_id
      stream_id, event_type, 'boom' FROM es_events WHERE global_position = 2" >/dev/null
 letter=$(q "SELECT id FROM es_dead_letters")
 expect 0 dead-letters list
-has "$out" "$letter +bank_balances +2 +acct-1 +deposited +boom"
+has "$out" "$letter +bank_balances +2 +acct-1 +deposited +boom +- "
 expect 0 dead-letters list --projection other --json
 py 'doc["dead_letters"] == []'
 expect 0 dead-letters list --json
-py 'doc["dead_letters"][0]["position"] == 2'
-expect 1 dead-letters retry "$letter"
-has "$err" "es::runtime::redrive"
+py 'doc["dead_letters"][0]["position"] == 2 and doc["dead_letters"][0]["retry_requested"] is False'
+expect 0 dead-letters retry "$letter"
+has "$out" "requested a retry of dead letter $letter"
+expect 0 dead-letters list
+has "$out" "boom +queued"
+expect 1 dead-letters retry "$letter" --wait --timeout 1
+has "$err" "no running node has taken the request"
+expect 1 dead-letters retry 999
+has "$err" "no dead letter 999"
 expect 0 dead-letters discard "$letter"
 expect 1 dead-letters discard "$letter"
 has "$err" "no dead letter $letter"
@@ -246,5 +270,117 @@ pid=
 [[ $frc == 0 ]] || die "--follow exited $frc on SIGINT: $(cat "$tmp/follow.err")"
 out=$(<"$tmp/follow")
 py 'len(docs) == 1 and docs[0]["stream_id"] == "acct-2" and docs[0]["type"] == "deposited"'
+
+# --- a running node: bank serve ---------------------------------------------
+# start_node [PORT]: starts `bank serve`, sets $node_pid and $node.
+start_node() {
+  "$bank" --store "$url" serve --admin-port "${1:-0}" >"$tmp/serve" 2>"$tmp/serve.err" &
+  node_pid=$!
+  local deadline=$((SECONDS + 30))
+  until grep -q "listening on" "$tmp/serve"; do
+    kill -0 "$node_pid" 2>/dev/null || die "bank serve exited: $(cat "$tmp/serve.err")"
+    ((SECONDS < deadline)) || die "bank serve did not start: $(cat "$tmp/serve.err")"
+    sleep 0.1
+  done
+  node=$(sed -n 's/^node: listening on //p' "$tmp/serve")
+}
+# balances_ok: bank_balances equals es_events folded up (one snapshot).
+balances_ok() {
+  local bad
+  bad=$(q "WITH truth AS (
+       SELECT stream_id, max(version) AS version,
+         coalesce(sum(CASE event_type
+           WHEN 'deposited' THEN (payload->>'amount')::bigint
+           WHEN 'withdrawn' THEN -(payload->>'amount')::bigint END), 0) AS balance
+       FROM es_events WHERE stream_type = 'account' GROUP BY stream_id)
+     SELECT count(*) FROM truth t FULL JOIN bank_balances b ON b.account_id = t.stream_id
+     WHERE t.stream_id IS NULL OR b.account_id IS NULL
+        OR b.balance <> t.balance OR b.version <> t.version")
+  [[ $bad == 0 ]] || die "bank_balances differs from es_events for $bad accounts"
+}
+start_node
+# The retry queued above was applied when the node started.
+expect 0 --node "$node" projections list
+has "$out" "^name +state +checkpoint +head +lag"
+has "$out" "bank_balances +live +5 +5 +0"
+expect 0 --node "$node" projections list --json
+py '{p["kind"] for p in doc["projections"]} == {"postgres", "in_memory"} and all(p["state"] == "live" and p["lag"] == 0 and p["events_per_second"] >= 0 for p in doc["projections"])'
+expect 0 --node "$node" projections show bank_balances --json
+py 'doc["kind"] == "postgres" and doc["checkpoint"] == 5 and doc["head"] == 5'
+expect 1 --node "$node" projections show nope
+has "$err" "no projection 'nope' in node $node"
+expect 1 --node "$node" projections pause nope
+has "$err" "no projection 'nope' in node $node"
+expect 0 --node "$node" projections pause bank_balances
+has "$out" "pause of bank_balances: applied by node $node"
+[[ $(q "SELECT state FROM es_projections WHERE name = 'bank_balances'") == paused ]] ||
+  die "pause through the node did not pause"
+expect 0 --node "$node" projections rebuild bank_balances --yes --wait
+has "$out" "rebuild bank_balances: done \(state live, checkpoint 5\)"
+balances_ok
+# Through the database, picked up by the node (NOTIFY), followed with --wait.
+expect 0 projections reset bank_balances --yes --wait
+has "$out" "reset bank_balances: done \(state paused, checkpoint 0\)"
+[[ $(q "SELECT count(*) FROM bank_balances") == 0 ]] || die "reset left rows"
+expect 0 projections rebuild bank_balances --yes --wait
+has "$out" "rebuild bank_balances: done \(state live, checkpoint 5\)"
+balances_ok
+lacks "$out$err" "ETA|\[#" # piped: no progress bar
+# On a terminal, --wait is the default and draws the progress bar.
+out=$(python3 - "$es" projections rebuild bank_balances --yes <<'PY'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+buf = b""
+try:
+    while True:
+        chunk = os.read(fd, 1024)
+        if not chunk:
+            break
+        buf += chunk
+except OSError:
+    pass
+print(buf.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+) || die "rebuild on a terminal failed: $out"
+has "$out" "rebuild bank_balances \[#+\] 100%  5/5"
+has "$out" "done \(state live, checkpoint 5\)"
+balances_ok
+# Dead letters through the node, and retries queued in the database.
+add_letter() {
+  q "INSERT INTO es_dead_letters (projection, global_position, event_id, stream_id,
+       event_type, error) SELECT 'bank_totals', global_position, event_id,
+       stream_id, event_type, 'boom' FROM es_events WHERE global_position = $1
+     RETURNING id" | head -1
+}
+letter=$(add_letter 3)
+expect 0 --node "$node" dead-letters list --json
+py '[d["position"] for d in doc["dead_letters"]] == [3]'
+expect 0 --node "$node" dead-letters retry "$letter"
+has "$out" "dead letter $letter: retried by node $node, handled, removed"
+expect 1 --node "$node" dead-letters retry "$letter"
+has "$err" "no dead letter $letter"
+letter=$(add_letter 4)
+expect 0 dead-letters retry "$letter" --wait
+has "$out" "dead letter $letter: retried, handled, removed"
+letter=$(add_letter 5)
+expect 0 --node "$node" dead-letters discard "$letter"
+expect 1 --node "$node" dead-letters discard "$letter"
+has "$err" "no dead letter $letter"
+# A second node on a port in use: a clear error, no hang.
+port=${node##*:}
+set +e; "$bank" --store "$url" serve --admin-port "$port" >"$tmp/serve2" 2>"$tmp/serve2.err"; rc=$?; set -e
+[[ $rc == 1 ]] || die "bank serve on a port in use: exit $rc"
+has "$(<"$tmp/serve2.err")" "cannot serve the node on 127.0.0.1:$port"
+# SIGTERM stops the node cleanly.
+kill -TERM "$node_pid"
+set +e; wait "$node_pid"; rc=$?; set -e
+node_pid=
+[[ $rc == 0 ]] || die "bank serve exited $rc on SIGTERM: $(cat "$tmp/serve.err")"
+has "$(<"$tmp/serve")" "node: stopping \(SIGTERM\)"
+expect 1 --node "$node" projections list
+has "$err" "cannot reach node $node"
 
 echo "cli_test: ok"

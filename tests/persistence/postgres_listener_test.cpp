@@ -1,7 +1,8 @@
 // PostgreSQL notifications: every append that writes events NOTIFYs
-// `<schema>.es_events` with the new head, catalog requests NOTIFY
-// `<schema>.es_projections` with the name, and postgres_listener hears
-// them (and only its own schema's), also across a server restart.
+// `<schema>.es_events` with the new head, catalog requests and dead letter
+// retry requests NOTIFY `<schema>.es_projections` with the projection's
+// name, and postgres_listener hears them (and only its own schema's), also
+// across a server restart.
 #include <chrono>
 #include <thread>
 #include <unistd.h>
@@ -142,6 +143,32 @@ TEST(PostgresListener, HearsCatalogRequests) {
             (std::vector<std::string>{"bank balances", "ledger"}));
   for (const auto& n : got)
     EXPECT_EQ(n.channel, l->projections_channel());
+}
+
+// The same channel and payload as a request: the node's listener that
+// handles requests also hears retry requests.
+TEST(PostgresListener, HearsDeadLetterRetryRequests) {
+  ES_REQUIRE_DATABASE();
+  test::pg_schema db;
+  auto catalog = db.open_catalog();
+  auto l = listen(db.options());
+  ASSERT_TRUE(catalog && l);
+  auto letter = dead_letter{};
+  letter.projection = "bank balances";
+  letter.global_position = 3;
+  letter.event_id = uuid::v7();
+  letter.stream_id = "acct-1";
+  letter.event_type = "deposited";
+  letter.error = "boom";
+  auto id = catalog->add_dead_letter(letter);
+  ASSERT_TRUE(id);
+  // No such letter: nothing changes, nothing is sent.
+  ASSERT_FALSE(catalog->request_retry(*id + 1));
+  ASSERT_TRUE(catalog->request_retry(*id));
+  auto got = receive(*l, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].channel, l->projections_channel());
+  EXPECT_EQ(got[0].payload, "bank balances");
 }
 
 TEST(PostgresListener, InterruptEndsAWaitAndKeepsNotifications) {

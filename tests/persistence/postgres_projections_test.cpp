@@ -1,9 +1,12 @@
 // PostgreSQL-only behaviour of projections: the read model writer moves the
 // checkpoint and the read model together (DESIGN.md invariant 6), dead
-// letters, reset, the catalog's tables and its atomic take_request.
+// letters, reset, the catalog's tables (and their upgrade) and its atomic
+// take_request and take_retry_requests.
+#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -301,6 +304,37 @@ TEST(PostgresProjections, TakeRequestGoesToExactlyOneOfTwoCatalogs) {
   }
 }
 
+TEST(PostgresProjections, EachRetryRequestGoesToExactlyOneOfTwoCatalogs) {
+  ES_REQUIRE_DATABASE();
+  test::pg_schema db;
+  auto a = db.open_catalog();
+  auto b = db.open_catalog();
+  ASSERT_TRUE(a && b);
+  std::vector<int64_t> ids;
+  for (int64_t position = 1; position <= 3; ++position) {
+    auto id = a->add_dead_letter(poison(position));
+    ASSERT_TRUE(id) << id.error().to_string();
+    ids.push_back(*id);
+  }
+  for (int round = 0; round < 50; ++round) {
+    for (auto id : ids)
+      ASSERT_TRUE(a->request_retry(id));
+    std::vector<int64_t> got_a, got_b;
+    auto take = [](projection_catalog& c, std::vector<int64_t>& got) {
+      auto r = c.take_retry_requests("balances");
+      ASSERT_TRUE(r) << r.error().to_string();
+      got = *r;
+    };
+    std::thread other{[&] { take(*b, got_b); }};
+    take(*a, got_a);
+    other.join();
+    auto all = got_a;
+    all.insert(all.end(), got_b.begin(), got_b.end());
+    std::sort(all.begin(), all.end());
+    ASSERT_EQ(all, ids) << "round " << round;
+  }
+}
+
 TEST(PostgresProjections, TablesMatchTheSchemaContract) {
   ES_REQUIRE_DATABASE();
   test::pg_schema db;
@@ -323,10 +357,47 @@ TEST(PostgresProjections, TablesMatchTheSchemaContract) {
               "name text NO", "state text NO", "checkpoint bigint NO",
               "last_error text NO", "error_position bigint NO",
               "requested text YES",
-              "updated_at timestamp with time zone NO"}));
+              "updated_at timestamp with time zone NO",
+              "request_id bigint NO",
+              "applied_id bigint NO",
+              "applied_error text NO"}));
   EXPECT_EQ(columns("es_dead_letters"),
             (std::vector<std::string>{
               "id bigint NO", "projection text NO", "global_position bigint NO",
               "event_id uuid NO", "stream_id text NO", "event_type text NO",
-              "error text NO", "recorded_at timestamp with time zone NO"}));
+              "error text NO", "recorded_at timestamp with time zone NO",
+              "retry_requested boolean NO"}));
+}
+
+// A database from before migration 3 (retry requests) upgrades in place:
+// its dead letters stay, unmarked, and can be marked afterwards.
+TEST(PostgresProjections, MigrationThreeKeepsOldDeadLettersUnmarked) {
+  ES_REQUIRE_DATABASE();
+  test::pg_schema db;
+  auto catalog = db.open_catalog();
+  ASSERT_TRUE(catalog);
+  auto id = catalog->add_dead_letter(poison(4));
+  ASSERT_TRUE(id) << id.error().to_string();
+  catalog.reset();
+  db.exec("ALTER TABLE es_dead_letters DROP COLUMN retry_requested");
+  db.exec("ALTER TABLE es_projections DROP COLUMN request_id,"
+          " DROP COLUMN applied_id, DROP COLUMN applied_error");
+  db.exec("DELETE FROM es_schema_migrations WHERE version = 3");
+  auto applied = postgres_store::migrate(test::database_url(), db.options(),
+                                         false);
+  ASSERT_TRUE(applied) << applied.error().to_string();
+  ASSERT_EQ(applied->size(), 1u);
+  EXPECT_EQ(applied->front().version, 3);
+  EXPECT_EQ(applied->front().name,
+            "operator request ids, dead letter retry requests");
+  catalog = db.open_catalog();
+  ASSERT_TRUE(catalog);
+  auto found = catalog->find_dead_letter(*id);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->global_position, 4);
+  EXPECT_FALSE((*found)->retry_requested);
+  ASSERT_TRUE(catalog->request_retry(*id));
+  auto taken = catalog->take_retry_requests("balances");
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(*taken, std::vector<int64_t>{*id});
 }

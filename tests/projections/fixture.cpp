@@ -36,6 +36,8 @@ projection_fixture::add_recorder(const std::string& name,
     },
     std::move(opts));
   p.on_reset([rec] {
+    if (rec->reset_fails)
+      throw std::runtime_error("reset refused");
     ++rec->resets;
     rec->positions.clear();
   });

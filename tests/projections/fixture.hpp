@@ -28,6 +28,8 @@ struct recorder {
   bool failing = true;
   int calls = 0;
   int resets = 0;
+  /// The reset hook throws while this is true.
+  bool reset_fails = false;
 };
 
 class projection_fixture {

@@ -334,9 +334,60 @@ TEST(Projection, RequestsQueuedInTheCatalogAreApplied) {
   p.fx().sched().run();
   EXPECT_EQ(p.status("p").state, projection_state::paused);
   EXPECT_FALSE(*p.catalog().take_request("p")); // taken
+  EXPECT_EQ((*p.catalog().find("p"))->applied_id, 1);
   // A request nobody announced is found by the poll.
   ASSERT_TRUE(p.catalog().request("p", projection_op::resume));
   p.tick();
+  EXPECT_EQ(p.status("p").state, projection_state::live);
+  auto rec_after = *p.catalog().find("p");
+  EXPECT_EQ(rec_after->applied_id, 2);
+  EXPECT_EQ(rec_after->applied_error, "");
+}
+
+TEST(Projection, AQueuedRequestThatFailsRecordsWhy) {
+  projection_fixture p;
+  auto rec = p.add_recorder("p");
+  p.deposit("acct-1", 2);
+  rec->reset_fails = true;
+  auto id = p.catalog().request("p", projection_op::rebuild);
+  ASSERT_TRUE(id);
+  caf::anon_send(p.manager(), es::projections::requested_atom::value,
+                 std::string{"p"});
+  p.fx().sched().run();
+  auto after = *p.catalog().find("p");
+  EXPECT_EQ(after->applied_id, *id);
+  EXPECT_NE(after->applied_error.find("reset refused"), std::string::npos)
+    << after->applied_error;
+  EXPECT_EQ(rec->positions, one_to(3)); // nothing was cleared
+}
+
+TEST(Projection, DeadLetterRetriesQueuedInTheCatalogAreRedriven) {
+  projection_fixture p;
+  projection_options opts;
+  opts.max_retries = 0;
+  opts.on_error = error_policy::dead_letter;
+  auto rec = p.add_recorder("p", opts);
+  rec->fail_at = {1, 2};
+  p.deposit("acct-1", 2);
+  auto letters = *p.catalog().dead_letters("p");
+  ASSERT_EQ(letters.size(), 2u);
+  // Still failing: the retry runs, fails, and the letter stays, unmarked.
+  ASSERT_TRUE(p.catalog().request_retry(letters[0].id));
+  caf::anon_send(p.manager(), es::projections::requested_atom::value,
+                 std::string{"p"});
+  p.fx().sched().run();
+  auto first = *p.catalog().find_dead_letter(letters[0].id);
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->retry_requested);
+  // Fixed: a retry found by the poll (no notification) is applied and the
+  // letter removed; the other letter is left alone.
+  rec->failing = false;
+  ASSERT_TRUE(p.catalog().request_retry(letters[0].id));
+  p.tick();
+  EXPECT_EQ(rec->positions, (std::vector<int64_t>{3, 1}));
+  EXPECT_FALSE(*p.catalog().find_dead_letter(letters[0].id));
+  EXPECT_TRUE(*p.catalog().find_dead_letter(letters[1].id));
+  // The manager is still there (the redrives' replies went nowhere else).
   EXPECT_EQ(p.status("p").state, projection_state::live);
 }
 

@@ -73,6 +73,12 @@ struct runtime_options {
   /// Projections re-check the store and the operators' requests this often
   /// (the fallback when PostgreSQL notifications are lost).
   std::chrono::milliseconds projection_poll{1000};
+  /// Serve the node's admin actor (for `eventsource --node`) on this TCP
+  /// port; 0 picks a free one (see runtime::node_port); none: no networking.
+  std::optional<uint16_t> node_port;
+  /// The address the node port binds to. The default takes no connections
+  /// from other machines.
+  std::string node_host = "127.0.0.1";
   /// For tests: CAF's deterministic test scheduler, no threads of our own.
   bool deterministic = false;
 };
@@ -87,7 +93,7 @@ struct aggregate_view {
 class runtime {
 public:
   /// Opens the store and starts the actors. Errors: `invalid_argument`
-  /// (bad URL, bad options), `unavailable` (database down).
+  /// (bad URL, bad options), `unavailable` (database down, node port taken).
   [[nodiscard]] static caf::expected<std::unique_ptr<runtime>>
   start(runtime_options opts = {});
 
@@ -177,6 +183,10 @@ public:
   /// Returns the projection manager, for asynchronous requests (see
   /// es/projections/manager.hpp).
   caf::actor projection_manager() const;
+
+  /// Returns the port the node's admin actor listens on; 0 when
+  /// `options().node_port` is not set.
+  uint16_t node_port() const;
 
   /// Returns the number of live aggregate actors.
   size_t live_aggregates() const;

@@ -5,12 +5,14 @@
 // through the `projection_catalog` interface only.
 //
 // Tests: catalog_test.cpp (records, requests), dead_letter_test.cpp (dead
-// letters, bad input). To add a catalog: teach es::test::make_catalog
-// (tests/support/stores.cpp) its kind name and add it to the instantiation.
+// letters, their retry requests, bad input). To add a catalog: teach
+// es::test::make_catalog (tests/support/stores.cpp) its kind name and add
+// it to the instantiation.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -97,6 +99,16 @@ protected:
     for (const auto& d : *r)
       out.push_back(d.global_position);
     return out;
+  }
+
+  /// Returns the ids `take_retry_requests(projection)` returns.
+  std::vector<int64_t> taken_retries(const std::string& projection) {
+    auto r = catalog_->take_retry_requests(projection);
+    if (!r) {
+      ADD_FAILURE() << "take_retry_requests: " << r.error().to_string();
+      return {};
+    }
+    return *r;
   }
 
   // Declared first so that the catalog closes before its schema is dropped.

@@ -102,7 +102,8 @@ TEST_P(CatalogConformance, UnregisteredNamesAreNotFound) {
   auto state = catalog_->set_state("ledger", projection_state::live);
   auto checkpoint = catalog_->set_checkpoint("ledger", 1);
   auto request = catalog_->request("ledger", projection_op::pause);
-  for (const auto* r : {&state, &checkpoint, &request}) {
+  EXPECT_TRUE(fails_with(request, ec::not_found));
+  for (const auto* r : {&state, &checkpoint}) {
     EXPECT_TRUE(fails_with(*r, ec::not_found));
     if (!*r) {
       EXPECT_NE(r->error().message().find("'ledger'"), std::string::npos)
@@ -124,7 +125,51 @@ TEST_P(CatalogConformance, NewerRequestReplacesAnOlderOne) {
   ASSERT_TRUE(is_ok(catalog_->request("balances", projection_op::resume)));
   auto taken = catalog_->take_request("balances");
   ASSERT_TRUE(is_ok(taken));
-  EXPECT_EQ(*taken, projection_op::resume);
+  ASSERT_TRUE(*taken);
+  EXPECT_EQ((*taken)->op, projection_op::resume);
+  EXPECT_EQ((*taken)->id, 2);
+}
+
+TEST_P(CatalogConformance, RequestsAreNumberedAndTakenWithTheirId) {
+  registered("balances");
+  registered("ledger");
+  auto first = catalog_->request("balances", projection_op::pause);
+  ASSERT_TRUE(is_ok(first));
+  EXPECT_EQ(*first, 1);
+  auto taken = catalog_->take_request("balances");
+  ASSERT_TRUE(is_ok(taken) && *taken);
+  EXPECT_EQ((*taken)->id, 1);
+  auto second = catalog_->request("balances", projection_op::resume);
+  ASSERT_TRUE(is_ok(second));
+  EXPECT_EQ(*second, 2);
+  EXPECT_EQ(record("balances").request_id, 2);
+  // Each projection counts its own.
+  auto other = catalog_->request("ledger", projection_op::pause);
+  ASSERT_TRUE(is_ok(other));
+  EXPECT_EQ(*other, 1);
+}
+
+TEST_P(CatalogConformance, SetAppliedRecordsTheNewestFinishedRequest) {
+  registered("balances");
+  EXPECT_EQ(record("balances").applied_id, 0);
+  ASSERT_TRUE(is_ok(catalog_->set_applied("balances", 2, "reset hook: boom")));
+  EXPECT_EQ(record("balances").applied_id, 2);
+  EXPECT_EQ(record("balances").applied_error, "reset hook: boom");
+  // An older one (finished late) changes nothing.
+  ASSERT_TRUE(is_ok(catalog_->set_applied("balances", 1)));
+  EXPECT_EQ(record("balances").applied_id, 2);
+  EXPECT_EQ(record("balances").applied_error, "reset hook: boom");
+  ASSERT_TRUE(is_ok(catalog_->set_applied("balances", 3)));
+  EXPECT_EQ(record("balances").applied_id, 3);
+  EXPECT_EQ(record("balances").applied_error, "");
+}
+
+TEST_P(CatalogConformance, SetAppliedRejectsBadInput) {
+  registered("balances");
+  EXPECT_TRUE(fails_with(catalog_->set_applied("balances", 0),
+                         ec::invalid_argument));
+  EXPECT_TRUE(fails_with(catalog_->set_applied("ledger", 1), ec::not_found));
+  EXPECT_TRUE(fails_with(catalog_->set_applied("", 1), ec::invalid_argument));
 }
 
 TEST_P(CatalogConformance, TakeRequestReturnsItOnceThenNothing) {
@@ -133,8 +178,8 @@ TEST_P(CatalogConformance, TakeRequestReturnsItOnceThenNothing) {
   ASSERT_TRUE(is_ok(catalog_->request("balances", projection_op::retry)));
   ASSERT_TRUE(is_ok(catalog_->request("ledger", projection_op::reset)));
   auto first = catalog_->take_request("balances");
-  ASSERT_TRUE(is_ok(first));
-  EXPECT_EQ(*first, projection_op::retry);
+  ASSERT_TRUE(is_ok(first) && *first);
+  EXPECT_EQ((*first)->op, projection_op::retry);
   auto second = catalog_->take_request("balances");
   ASSERT_TRUE(is_ok(second));
   EXPECT_FALSE(*second);

@@ -1,5 +1,7 @@
-// Catalog conformance: dead letters, and bad input to every call.
+// Catalog conformance: dead letters, their retry requests, and bad input to
+// every call.
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -23,6 +25,7 @@ TEST_P(CatalogConformance, DeadLetterIsStoredWithAnIdAndTime) {
   EXPECT_EQ(got.event_type, "item_added");
   EXPECT_EQ(got.error, "amount is negative");
   EXPECT_TRUE(near_now(got.recorded_at));
+  EXPECT_FALSE(got.retry_requested);
 }
 
 TEST_P(CatalogConformance, DeadLetterIdsAreDistinctAndGrow) {
@@ -96,6 +99,109 @@ TEST_P(CatalogConformance, DeadLetterErrorWithBrokenUtf8IsStoredCleaned) {
   EXPECT_EQ((*found)->error, "bad ? byte");
 }
 
+// -- retry requests -----------------------------------------------------------
+
+TEST_P(CatalogConformance, RequestRetryMarksAndReturnsTheLetter) {
+  auto d = letter("balances", 12, "amount is negative");
+  auto id = add(d);
+  auto other = add(letter("balances", 13));
+  auto marked = catalog_->request_retry(id);
+  ASSERT_TRUE(is_ok(marked));
+  EXPECT_EQ(marked->id, id);
+  EXPECT_EQ(marked->projection, "balances");
+  EXPECT_EQ(marked->global_position, 12);
+  EXPECT_EQ(marked->event_id, d.event_id);
+  EXPECT_EQ(marked->error, "amount is negative");
+  EXPECT_TRUE(marked->retry_requested);
+  auto found = catalog_->find_dead_letter(id);
+  ASSERT_TRUE(is_ok(found));
+  ASSERT_TRUE(*found);
+  EXPECT_TRUE((*found)->retry_requested);
+  auto all = catalog_->dead_letters("balances");
+  ASSERT_TRUE(is_ok(all));
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, id);
+  EXPECT_TRUE((*all)[0].retry_requested);
+  EXPECT_EQ((*all)[1].id, other);
+  EXPECT_FALSE((*all)[1].retry_requested);
+}
+
+TEST_P(CatalogConformance, TakeRetryRequestsReturnsIdsInPositionOrderOnce) {
+  auto at9 = add(letter("balances", 9));
+  auto at2 = add(letter("balances", 2));
+  auto at5 = add(letter("balances", 5));
+  add(letter("balances", 7)); // not requested
+  for (auto id : {at9, at5, at2})
+    ASSERT_TRUE(is_ok(catalog_->request_retry(id)));
+  EXPECT_EQ(taken_retries("balances"), (std::vector<int64_t>{at2, at5, at9}));
+  EXPECT_TRUE(taken_retries("balances").empty());
+  // The letters stay, unmarked.
+  auto all = catalog_->dead_letters("balances");
+  ASSERT_TRUE(is_ok(all));
+  ASSERT_EQ(all->size(), 4u);
+  for (const auto& d : *all)
+    EXPECT_FALSE(d.retry_requested) << "position " << d.global_position;
+  // A new request after the take is taken again.
+  ASSERT_TRUE(is_ok(catalog_->request_retry(at5)));
+  EXPECT_EQ(taken_retries("balances"), std::vector<int64_t>{at5});
+}
+
+TEST_P(CatalogConformance, TakeRetryRequestsReturnsOnlyThatProjectionsIds) {
+  auto mine = add(letter("balances", 3));
+  auto theirs = add(letter("ledger", 3));
+  ASSERT_TRUE(is_ok(catalog_->request_retry(theirs)));
+  ASSERT_TRUE(is_ok(catalog_->request_retry(mine)));
+  EXPECT_TRUE(taken_retries("unknown").empty());
+  EXPECT_EQ(taken_retries("balances"), std::vector<int64_t>{mine});
+  auto found = catalog_->find_dead_letter(theirs);
+  ASSERT_TRUE(is_ok(found));
+  ASSERT_TRUE(*found);
+  EXPECT_TRUE((*found)->retry_requested);
+  EXPECT_EQ(taken_retries("ledger"), std::vector<int64_t>{theirs});
+}
+
+TEST_P(CatalogConformance, RetryOfAnUnknownDeadLetterIsNotFound) {
+  auto id = add(letter("balances", 1));
+  EXPECT_TRUE(fails_with(catalog_->request_retry(id + 1000), ec::not_found));
+  EXPECT_TRUE(fails_with(catalog_->request_retry(0), ec::invalid_argument));
+  EXPECT_TRUE(taken_retries("balances").empty());
+}
+
+TEST_P(CatalogConformance, RequestingARetryTwiceIsOneRequest) {
+  auto id = add(letter("balances", 4));
+  ASSERT_TRUE(is_ok(catalog_->request_retry(id)));
+  auto again = catalog_->request_retry(id);
+  ASSERT_TRUE(is_ok(again));
+  EXPECT_TRUE(again->retry_requested);
+  EXPECT_EQ(taken_retries("balances"), std::vector<int64_t>{id});
+  EXPECT_TRUE(taken_retries("balances").empty());
+}
+
+TEST_P(CatalogConformance, RemovedDeadLetterIsNotTakenForARetry) {
+  auto kept = add(letter("balances", 1));
+  auto gone = add(letter("balances", 2));
+  ASSERT_TRUE(is_ok(catalog_->request_retry(kept)));
+  ASSERT_TRUE(is_ok(catalog_->request_retry(gone)));
+  auto removed = catalog_->remove_dead_letter(gone);
+  ASSERT_TRUE(is_ok(removed));
+  EXPECT_TRUE(*removed);
+  EXPECT_EQ(taken_retries("balances"), std::vector<int64_t>{kept});
+  // Dead-lettered again, the event's new letter is not marked.
+  add(letter("balances", 2));
+  EXPECT_TRUE(taken_retries("balances").empty());
+}
+
+TEST_P(CatalogConformance, AddedDeadLetterIsNeverMarkedForARetry) {
+  auto d = letter("balances", 6);
+  d.retry_requested = true;
+  auto id = add(d);
+  auto found = catalog_->find_dead_letter(id);
+  ASSERT_TRUE(is_ok(found));
+  ASSERT_TRUE(*found);
+  EXPECT_FALSE((*found)->retry_requested);
+  EXPECT_TRUE(taken_retries("balances").empty());
+}
+
 // -- bad input ----------------------------------------------------------------
 
 TEST_P(CatalogConformance, BadNamesAreInvalidEverywhere) {
@@ -113,6 +219,7 @@ TEST_P(CatalogConformance, BadNamesAreInvalidEverywhere) {
     EXPECT_TRUE(fails_with(catalog_->request(name, projection_op::pause), bad));
     EXPECT_TRUE(fails_with(catalog_->take_request(name), bad));
     EXPECT_TRUE(fails_with(catalog_->add_dead_letter(letter(name, 1)), bad));
+    EXPECT_TRUE(fails_with(catalog_->take_retry_requests(name), bad));
     if (!name.empty()) {
       EXPECT_TRUE(fails_with(catalog_->dead_letters(name), bad));
     }
@@ -165,6 +272,7 @@ TEST_P(CatalogConformance, BadLimitsAndIdsAreInvalid) {
   for (int64_t id : {0, -1}) {
     EXPECT_TRUE(fails_with(catalog_->find_dead_letter(id), bad));
     EXPECT_TRUE(fails_with(catalog_->remove_dead_letter(id), bad));
+    EXPECT_TRUE(fails_with(catalog_->request_retry(id), bad));
   }
 }
 

@@ -61,14 +61,19 @@ private:
                             int64_t error_position) override;
   result<void> do_set_checkpoint(std::string_view name,
                                  int64_t position) override;
-  result<void> do_request(std::string_view name, projection_op op) override;
-  result<std::optional<projection_op>>
+  result<int64_t> do_request(std::string_view name, projection_op op) override;
+  result<std::optional<projection_request>>
   do_take_request(std::string_view name) override;
+  result<void> do_set_applied(std::string_view name, int64_t id,
+                              const std::string& error) override;
   result<int64_t> do_add_dead_letter(const dead_letter& d) override;
   result<std::vector<dead_letter>> do_dead_letters(std::string_view projection,
                                                    size_t limit) override;
   result<std::optional<dead_letter>> do_find_dead_letter(int64_t id) override;
   result<bool> do_remove_dead_letter(int64_t id) override;
+  result<dead_letter> do_request_retry(int64_t id) override;
+  result<std::vector<int64_t>>
+  do_take_retry_requests(std::string_view projection) override;
 
   struct impl;
   std::unique_ptr<impl> impl_;

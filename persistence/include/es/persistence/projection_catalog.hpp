@@ -8,6 +8,7 @@
 //   (void) (*catalog)->request("bank_balances", projection_op::pause);
 //   // a running node hears of it (NOTIFY) and calls take_request()
 //   for (auto& d : *(*catalog)->dead_letters("bank_balances")) ...
+//   (void) (*catalog)->request_retry(7); // the node: take_retry_requests()
 //
 // Every call is thread-safe. Names are checked here for every
 // implementation: empty or longer than 256 bytes is `invalid_argument`.
@@ -57,6 +58,12 @@ const char* to_string(projection_op op);
 std::optional<projection_op> parse_projection_op(std::string_view s);
 
 /// One row of `es_projections`.
+/// An operator's request as a node takes it.
+struct projection_request {
+  projection_op op = projection_op::pause;
+  int64_t id = 0; ///< Numbers the requests of a projection: 1, 2, 3, ...
+};
+
 struct projection_record {
   std::string name;
   projection_state state = projection_state::starting;
@@ -66,8 +73,14 @@ struct projection_record {
   std::string last_error;
   /// The global position of the event behind `last_error`; 0: none.
   int64_t error_position = 0;
-  /// An operator request no node has applied yet.
+  /// An operator request no node has taken yet.
   std::optional<projection_op> requested;
+  /// The id of the newest request (0: none yet).
+  int64_t request_id = 0;
+  /// The id of the newest request a node finished applying, and how it
+  /// failed (empty: it worked). `applied_id >= id` means request `id` is done.
+  int64_t applied_id = 0;
+  std::string applied_error;
   time_point updated_at;
 };
 
@@ -82,7 +95,16 @@ struct dead_letter {
   std::string event_type;
   std::string error;
   time_point recorded_at; ///< Assigned by the catalog.
+  /// An operator asked for a retry no node has run yet.
+  bool retry_requested = false;
 };
+
+/// Lets CAF serialize a dead letter (the admin actor sends them).
+template <class Inspector>
+auto inspect(Inspector& f, dead_letter& x) {
+  return f(x.id, x.projection, x.global_position, x.event_id, x.stream_id,
+           x.event_type, x.error, x.recorded_at, x.retry_requested);
+}
 
 /// Returns a dead letter describing `e`, which failed with `error`.
 dead_letter make_dead_letter(std::string projection, const recorded_event& e,
@@ -123,18 +145,27 @@ public:
   /// Queues `op` for `name` (a newer request replaces an older one) and
   /// wakes the nodes (PostgreSQL: NOTIFY on `<schema>.es_projections` with
   /// the name). Errors: `not_found`.
-  [[nodiscard]] result<void> request(std::string_view name, projection_op op);
+  /// Returns the request's id, for `applied_id`.
+  [[nodiscard]] result<int64_t> request(std::string_view name,
+                                        projection_op op);
 
   /// Returns the queued request of `name` and clears it, atomically: two
   /// callers never both get it. Nothing queued (or not registered): none.
-  [[nodiscard]] result<std::optional<projection_op>>
+  [[nodiscard]] result<std::optional<projection_request>>
   take_request(std::string_view name);
 
-  /// Records `d` (its id and time are assigned) and returns its id. The
-  /// same projection and position twice keeps one row (returns its id).
-  /// The projection need not be registered; its error text is cleaned as
-  /// in `set_state`. Errors: `invalid_argument` (bad name, position < 1,
-  /// empty stream id or event type).
+  /// Records that the node finished request `id` of `name` (`error`: how it
+  /// failed; empty: it worked). An older id than the recorded one changes
+  /// nothing. Errors: `not_found`, `invalid_argument` (id < 1).
+  [[nodiscard]] result<void> set_applied(std::string_view name, int64_t id,
+                                         std::string error = {});
+
+  /// Records `d` (its id and time are assigned; it is not marked for a
+  /// retry) and returns its id. The same projection and position twice
+  /// keeps one row (returns its id). The projection need not be
+  /// registered; its error text is cleaned as in `set_state`. Errors:
+  /// `invalid_argument` (bad name, position < 1, empty stream id or event
+  /// type).
   [[nodiscard]] result<int64_t> add_dead_letter(const dead_letter& d);
 
   /// Returns up to `limit` (1..10,000) dead letters of `projection` (all
@@ -147,6 +178,18 @@ public:
 
   /// Deletes dead letter `id`; returns false when there was none.
   [[nodiscard]] result<bool> remove_dead_letter(int64_t id);
+
+  /// Marks dead letter `id` for a retry (marking it again changes nothing)
+  /// and wakes the nodes as `request` does (PostgreSQL: NOTIFY on
+  /// `<schema>.es_projections` with the letter's projection name). Returns
+  /// the letter, marked. Errors: `invalid_argument` (id < 1), `not_found`.
+  [[nodiscard]] result<dead_letter> request_retry(int64_t id);
+
+  /// Returns the ids of `projection`'s dead letters marked for a retry,
+  /// oldest position first, and clears their marks, atomically: two callers
+  /// never both get an id. None marked (or no such projection): empty.
+  [[nodiscard]] result<std::vector<int64_t>>
+  take_retry_requests(std::string_view projection);
 
 protected:
   projection_catalog() = default;
@@ -165,16 +208,22 @@ private:
   virtual result<void> do_set_checkpoint(std::string_view name,
                                          int64_t position)
     = 0;
-  virtual result<void> do_request(std::string_view name, projection_op op)
+  virtual result<int64_t> do_request(std::string_view name, projection_op op)
     = 0;
-  virtual result<std::optional<projection_op>>
+  virtual result<std::optional<projection_request>>
   do_take_request(std::string_view name) = 0;
+  virtual result<void> do_set_applied(std::string_view name, int64_t id,
+                                      const std::string& error)
+    = 0;
   virtual result<int64_t> do_add_dead_letter(const dead_letter& d) = 0;
   virtual result<std::vector<dead_letter>>
   do_dead_letters(std::string_view projection, size_t limit) = 0;
   virtual result<std::optional<dead_letter>> do_find_dead_letter(int64_t id)
     = 0;
   virtual result<bool> do_remove_dead_letter(int64_t id) = 0;
+  virtual result<dead_letter> do_request_retry(int64_t id) = 0;
+  virtual result<std::vector<int64_t>>
+  do_take_retry_requests(std::string_view projection) = 0;
 };
 
 /// Opens a catalog by URL, as `open_store` does: "memory:" (a fresh

@@ -62,6 +62,12 @@ public:
     return x.bytes_ < y.bytes_;
   }
 
+  /// Lets CAF serialize a uuid (16 bytes).
+  template <class Inspector>
+  friend auto inspect(Inspector& f, uuid& x) {
+    return f(x.bytes_);
+  }
+
 private:
   bytes_type bytes_;
 };

@@ -26,25 +26,13 @@
 #include "es/persistence/postgres_store.hpp"
 #include "es/persistence/projection_catalog.hpp"
 #include "es/projections/projection.hpp"
+#include "es/projections/status.hpp"
 
 namespace es::projections {
 
 using persistence::dead_letter;
 using persistence::projection_op;
 using persistence::projection_state;
-
-/// A projection's status as the node sees it.
-struct projection_status {
-  std::string name;
-  projection::kind kind = projection::kind::in_memory;
-  projection_state state = projection_state::starting;
-  int64_t checkpoint = 0;     ///< Every event up to here is handled.
-  int64_t head = 0;           ///< The store's head; -1: unknown (no database).
-  int64_t lag = 0;            ///< head - checkpoint; -1: unknown.
-  std::string last_error;     ///< Empty: none.
-  int64_t error_position = 0; ///< Of `last_error`; 0: none.
-  double events_per_second = 0; ///< Positions handled, last 10 seconds.
-};
 
 /// How the manager reaches the store and the catalog.
 struct manager_config {
@@ -78,6 +66,11 @@ struct control_msg {
   projection_op op;
 };
 
+template <class Inspector>
+auto inspect(Inspector& f, control_msg& x) {
+  return f(x.name, x.op);
+}
+
 /// Manager, from the listener: the store's head moved to `position`
 /// (0: unknown, re-check everything).
 struct head_msg {
@@ -101,9 +94,4 @@ caf::actor spawn_manager(caf::actor_system& sys, manager_config cfg);
 } // namespace es::projections
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::projections::add_projection_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::projections::control_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::projections::head_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::projections::projection_status)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<es::projections::projection_status>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::persistence::dead_letter)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<es::persistence::dead_letter>)
