@@ -40,8 +40,11 @@ void add_schema_commands(CLI::App& app, context& ctx, action& run);
 /// events, streams show, streams list
 void add_event_commands(CLI::App& app, context& ctx, action& run);
 
-/// projections ..., dead-letters ...
+/// projections ...
 void add_projection_commands(CLI::App& app, context& ctx, action& run);
+
+/// dead-letters list, retry, discard
+void add_dead_letter_commands(CLI::App& app, context& ctx, action& run);
 
 /// snapshots list, snapshots delete
 void add_snapshot_commands(CLI::App& app, context& ctx, action& run);

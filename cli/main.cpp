@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   add_schema_commands(app, ctx, run);
   add_event_commands(app, ctx, run);
   add_projection_commands(app, ctx, run);
+  add_dead_letter_commands(app, ctx, run);
   add_snapshot_commands(app, ctx, run);
   try {
     app.parse(argc, argv);

@@ -50,10 +50,12 @@ std::string progress::format(const std::string& label, int64_t done,
   } else {
     out += "  " + std::to_string(done);
   }
+  if (rate <= 0)
+    return out; // not measured yet
   char buf[64];
   std::snprintf(buf, sizeof buf, "  %.0f ev/s", rate);
   out += buf;
-  if (total > 0 && done < total && rate > 0)
+  if (total > 0 && done < total)
     out += "  ETA " + eta_text(static_cast<double>(total - done) / rate);
   return out;
 }

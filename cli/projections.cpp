@@ -1,7 +1,7 @@
-// `eventsource projections ...` and `eventsource dead-letters ...`: read
-// the projections and dead letters and send operators' requests, through
-// the database or a running node (sources.hpp). `--wait` follows a request
-// until its node has finished it, with a progress bar on a terminal.
+// `eventsource projections ...`: show projections and send operators'
+// requests, through the database or a running node (sources.hpp). `--wait`
+// follows a request until its node has finished it, with a progress bar on
+// a terminal.
 #include <algorithm>
 #include <chrono>
 #include <iostream>
@@ -11,31 +11,17 @@
 #include "commands.hpp"
 #include "progress.hpp"
 #include "sources.hpp"
+#include "waiting.hpp"
 
 namespace es::cli {
 
 namespace {
 
-using namespace std::chrono_literals;
-
 struct projection_args {
   std::string name;
   bool yes = false;
-  int64_t id = 0;
-  bool wait = false;
-  bool no_wait = false;
-  int64_t timeout = 600; ///< seconds, for --wait
+  wait_args wait;
 };
-
-// A queued request no node has taken after this long is reported.
-constexpr auto pickup_limit = 10s;
-constexpr auto poll_every = 100ms;
-
-int open_failed(const context& ctx, const es::error& err) {
-  return ctx.fail(ctx.node.empty() ? "cannot open the projection catalog"
-                                   : "cannot reach node " + ctx.node,
-                  err);
-}
 
 int no_projection(const context& ctx, const source& src,
                   const std::string& name) {
@@ -202,10 +188,8 @@ int control(const context& ctx, projection_op op, const projection_args& a) {
   if (!ticket)
     return ctx.fail("cannot request " + what + " of " + a.name,
                     ticket.error());
-  bool wait = a.wait || (progress::on_terminal() && !a.no_wait);
-  if (wait)
-    return wait_for(ctx, **src, a.name, op, *ticket,
-                    std::chrono::seconds{a.timeout});
+  if (a.wait.enabled())
+    return wait_for(ctx, **src, a.name, op, *ticket, a.wait.limit());
   if (ctx.node.empty())
     std::cout << "requested " << what << " of " << a.name
               << "; a running node applies it\n";
@@ -213,146 +197,6 @@ int control(const context& ctx, projection_op op, const projection_args& a) {
     std::cout << what << " of " << a.name << ": applied by node " << ctx.node
               << '\n';
   return exit_ok;
-}
-
-int list_letters(const context& ctx, const std::string& projection) {
-  auto src = open_source(ctx);
-  if (!src)
-    return open_failed(ctx, src.error());
-  auto letters = (*src)->dead_letters(projection);
-  if (!letters)
-    return ctx.fail("cannot list the dead letters", letters.error());
-  if (ctx.json) {
-    auto arr = json::array();
-    for (const auto& d : *letters)
-      arr.push_back({{"id", d.id},
-                     {"projection", d.projection},
-                     {"position", d.global_position},
-                     {"event_id", d.event_id.to_string()},
-                     {"stream_id", d.stream_id},
-                     {"type", d.event_type},
-                     {"error", d.error},
-                     {"retry_requested", d.retry_requested},
-                     {"recorded_at", to_iso8601(d.recorded_at)}});
-    std::cout << json{{"dead_letters", arr}}.dump() << '\n';
-    return exit_ok;
-  }
-  table t{{"id", "projection", "position", "stream_id", "type", "error",
-           "retry", "recorded_at"}};
-  for (const auto& d : *letters)
-    t.add({std::to_string(d.id), d.projection,
-           std::to_string(d.global_position), d.stream_id, d.event_type,
-           one_line(d.error), d.retry_requested ? "queued" : "-",
-           to_iso8601(d.recorded_at)});
-  t.print(std::cout);
-  return exit_ok;
-}
-
-int no_letter(const context& ctx, const std::string& what, int64_t id) {
-  return ctx.fail(what, "no dead letter " + std::to_string(id),
-                  "list them with 'eventsource dead-letters list'");
-}
-
-int discard_letter(const context& ctx, int64_t id) {
-  auto src = open_source(ctx);
-  if (!src)
-    return open_failed(ctx, src.error());
-  auto removed = (*src)->discard(id);
-  if (!removed)
-    return ctx.fail("cannot discard dead letter " + std::to_string(id),
-                    removed.error());
-  if (!*removed)
-    return no_letter(ctx, "dead-letters discard", id);
-  std::cout << "discarded dead letter " << id << '\n';
-  return exit_ok;
-}
-
-// Follows a queued retry of dead letter `id` until a node has run it.
-int wait_for_retry(const context& ctx, source& src, int64_t id,
-                   std::chrono::seconds limit) {
-  auto what = "dead-letters retry " + std::to_string(id);
-  auto start = std::chrono::steady_clock::now();
-  for (;;) {
-    auto letter = src.find_letter(id);
-    if (!letter)
-      return ctx.fail(what, letter.error());
-    if (!*letter) {
-      std::cout << "dead letter " << id << ": retried, handled, removed\n";
-      return exit_ok;
-    }
-    if (!(*letter)->retry_requested)
-      return ctx.fail(what, "the projection failed on it again; it stays a "
-                            "dead letter",
-                      "fix the cause, then retry or discard it");
-    auto waited = std::chrono::steady_clock::now() - start;
-    if (waited > std::min<std::chrono::nanoseconds>(pickup_limit, limit))
-      return ctx.fail(what, "no running node has taken the request",
-                      "it stays queued: a node that runs '"
-                        + (*letter)->projection + "' runs it when it starts");
-    std::this_thread::sleep_for(poll_every);
-  }
-}
-
-int retry_letter(const context& ctx, const projection_args& a) {
-  auto what = "dead-letters retry " + std::to_string(a.id);
-  auto src = open_source(ctx);
-  if (!src)
-    return open_failed(ctx, src.error());
-  auto queued = (*src)->retry(a.id);
-  if (!queued && queued.error().code() == ec::not_found)
-    return no_letter(ctx, what, a.id);
-  if (!queued)
-    return ctx.fail(what, queued.error());
-  if (!*queued) {
-    std::cout << "dead letter " << a.id << ": retried by node " << ctx.node
-              << ", handled, removed\n";
-    return exit_ok;
-  }
-  if (a.wait || (progress::on_terminal() && !a.no_wait))
-    return wait_for_retry(ctx, **src, a.id, std::chrono::seconds{a.timeout});
-  std::cout << "requested a retry of dead letter " << a.id
-            << "; the node running its projection runs it\n";
-  return exit_ok;
-}
-
-void add_wait_flags(CLI::App* cmd, projection_args& a) {
-  auto* w = cmd->add_flag("--wait", a.wait,
-                          "Wait until a node has done it (the default on a "
-                          "terminal, with a progress bar)");
-  cmd->add_flag("--no-wait", a.no_wait, "Return once it is requested")
-    ->excludes(w);
-  cmd->add_option("--timeout", a.timeout, "Seconds to wait at most")
-    ->capture_default_str()
-    ->check(integer_in(1));
-}
-
-void add_letter_commands(CLI::App& app, context& ctx, action& run,
-                         const std::shared_ptr<projection_args>& a) {
-  auto* d = app.add_subcommand("dead-letters", "Inspect dead letters");
-  d->require_subcommand(1);
-  auto* dl = d->add_subcommand("list", "List dead letters, oldest first");
-  dl->add_option("--projection", a->name, "Only those of this projection");
-  add_json_flag(dl, ctx);
-  set_example(dl, "dead-letters list --projection bank_balances");
-  dl->callback(
-    [&ctx, &run, a] { run = [&ctx, a] { return list_letters(ctx, a->name); }; });
-  auto* dd = d->add_subcommand("discard", "Delete a dead letter");
-  dd->add_option("ID", a->id, "The dead letter's id")
-    ->required()
-    ->check(integer_in(1));
-  set_example(dd, "dead-letters discard 17");
-  dd->callback(
-    [&ctx, &run, a] { run = [&ctx, a] { return discard_letter(ctx, a->id); }; });
-  auto* dr = d->add_subcommand(
-    "retry", "Run a dead letter through its projection again; removed when "
-             "it works");
-  dr->add_option("ID", a->id, "The dead letter's id")
-    ->required()
-    ->check(integer_in(1));
-  add_wait_flags(dr, *a);
-  set_example(dr, "--node 127.0.0.1:4710 dead-letters retry 17");
-  dr->callback(
-    [&ctx, &run, a] { run = [&ctx, a] { return retry_letter(ctx, *a); }; });
 }
 
 } // namespace
@@ -379,14 +223,13 @@ void add_projection_commands(CLI::App& app, context& ctx, action& run) {
     c->add_option("NAME", a->name, "The projection")->required();
     if (op == projection_op::reset || op == projection_op::rebuild)
       c->add_flag("--yes", a->yes, "Do not ask for confirmation");
-    add_wait_flags(c, *a);
+    add_wait_flags(c, a->wait);
     set_example(c, "projections " + name + " bank_balances"
                      + (c->get_option_no_throw("--yes") ? " --yes" : ""));
     c->callback([&ctx, &run, a, op] {
       run = [&ctx, a, op] { return control(ctx, op, *a); };
     });
   }
-  add_letter_commands(app, ctx, run, a);
 }
 
 } // namespace es::cli

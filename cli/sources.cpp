@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "es/node_client.hpp"
 #include "es/persistence/postgres_catalog.hpp"
+#include "waiting.hpp"
 
 namespace es::cli {
 
@@ -208,6 +209,23 @@ result<std::unique_ptr<source>> open_source(const context& ctx) {
     return store.error();
   return std::unique_ptr<source>{
     new database_source(std::move(*catalog), std::move(*store))};
+}
+
+void add_wait_flags(CLI::App* cmd, wait_args& args) {
+  auto* w = cmd->add_flag("--wait", args.wait,
+                          "Wait until a node has done it (the default on a "
+                          "terminal, with a progress bar)");
+  cmd->add_flag("--no-wait", args.no_wait, "Return once it is requested")
+    ->excludes(w);
+  cmd->add_option("--timeout", args.timeout, "Seconds to wait at most")
+    ->capture_default_str()
+    ->check(integer_in(1));
+}
+
+int open_failed(const context& ctx, const es::error& err) {
+  return ctx.fail(ctx.node.empty() ? "cannot open the projection catalog"
+                                   : "cannot reach node " + ctx.node,
+                  err);
 }
 
 } // namespace es::cli

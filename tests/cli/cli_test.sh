@@ -182,8 +182,9 @@ has "$err" "--yes"
 expect 2 projections rebuild bank_balances
 expect 0 projections rebuild bank_balances --yes
 has "$out" "requested rebuild of bank_balances"
-# on_tty ANSWER ARGS...: runs eventsource on a pseudo-terminal, types
-# ANSWER at the confirmation prompt; prints its output, returns its code.
+# on_tty ANSWER ARGS...: runs eventsource on a pseudo-terminal (stdout and
+# stderr are a terminal), types ANSWER at the confirmation prompt unless it
+# is empty; prints its output, returns its code.
 on_tty() {
   python3 - "$es" "$@" <<'PY'
 import os, pty, sys, time
@@ -191,13 +192,15 @@ es, answer, args = sys.argv[1], sys.argv[2], sys.argv[3:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(es, [es] + args)
-buf, deadline = b"", time.time() + 20
-while b"confirm" not in buf and time.time() < deadline:
-    buf += os.read(fd, 1024)
-os.write(fd, answer.encode() + b"\n")
+buf = b""
+if answer:
+    deadline = time.time() + 20
+    while b"confirm" not in buf and time.time() < deadline:
+        buf += os.read(fd, 1024)
+    os.write(fd, answer.encode() + b"\n")
 try:
     while True:
-        chunk = os.read(fd, 1024)
+        chunk = os.read(fd, 65536)
         if not chunk:
             break
         buf += chunk
@@ -277,7 +280,7 @@ start_node() {
   "$bank" --store "$url" serve --admin-port "${1:-0}" >"$tmp/serve" 2>"$tmp/serve.err" &
   node_pid=$!
   local deadline=$((SECONDS + 30))
-  until grep -q "listening on" "$tmp/serve"; do
+  until grep -qs "listening on" "$tmp/serve"; do
     kill -0 "$node_pid" 2>/dev/null || die "bank serve exited: $(cat "$tmp/serve.err")"
     ((SECONDS < deadline)) || die "bank serve did not start: $(cat "$tmp/serve.err")"
     sleep 0.1
@@ -327,24 +330,7 @@ has "$out" "rebuild bank_balances: done \(state live, checkpoint 5\)"
 balances_ok
 lacks "$out$err" "ETA|\[#" # piped: no progress bar
 # On a terminal, --wait is the default and draws the progress bar.
-out=$(python3 - "$es" projections rebuild bank_balances --yes <<'PY'
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-buf = b""
-try:
-    while True:
-        chunk = os.read(fd, 1024)
-        if not chunk:
-            break
-        buf += chunk
-except OSError:
-    pass
-print(buf.decode(errors="replace"))
-sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
-PY
-) || die "rebuild on a terminal failed: $out"
+out=$(on_tty "" projections rebuild bank_balances --yes) || die "rebuild on a terminal failed: $out"
 has "$out" "rebuild bank_balances \[#+\] 100%  5/5"
 has "$out" "done \(state live, checkpoint 5\)"
 balances_ok
@@ -382,5 +368,20 @@ node_pid=
 has "$(<"$tmp/serve")" "node: stopping \(SIGTERM\)"
 expect 1 --node "$node" projections list
 has "$err" "cannot reach node $node"
+
+# --- a long read shows its progress on a terminal only ------------------------
+q "BEGIN;
+   INSERT INTO es_events (global_position, event_id, stream_id, stream_type,
+     version, event_type, payload)
+   SELECT h.position + g, gen_random_uuid(), 'bulk-1', 'bulk', g, 'noted', '{}'
+   FROM es_head h, generate_series(1, 10050) g;
+   UPDATE es_head SET position = position + 10050;
+   COMMIT;" >/dev/null
+expect 0 events --limit 20000 --stream-type bulk
+[[ $(wc -l <"$tmp/out") == 10051 ]] || die "events printed $(wc -l <"$tmp/out") lines"
+lacks "$err" "events \\["
+out=$(on_tty "" events --limit 20000 --stream-type bulk) || die "events on a terminal failed"
+has "$out" "events \\[#+\\.*\\] [0-9]+%  [0-9]+/[0-9]+"
+has "$out" "bulk-1 +10050 +noted"
 
 echo "cli_test: ok"
