@@ -14,6 +14,8 @@ namespace es::cli {
 
 namespace {
 
+using es::persistence::retry_state;
+
 struct letter_args {
   std::string projection;
   int64_t id = 0;
@@ -37,7 +39,7 @@ int list_letters(const context& ctx, const std::string& projection) {
                      {"stream_id", d.stream_id},
                      {"type", d.event_type},
                      {"error", d.error},
-                     {"retry_requested", d.retry_requested},
+                     {"retry", to_string(d.retry)},
                      {"recorded_at", to_iso8601(d.recorded_at)}});
     std::cout << json{{"dead_letters", arr}}.dump() << '\n';
     return exit_ok;
@@ -47,7 +49,8 @@ int list_letters(const context& ctx, const std::string& projection) {
   for (const auto& d : *letters)
     t.add({std::to_string(d.id), d.projection,
            std::to_string(d.global_position), d.stream_id, d.event_type,
-           one_line(d.error), d.retry_requested ? "queued" : "-",
+           one_line(d.error),
+           d.retry == retry_state::none ? "-" : to_string(d.retry),
            to_iso8601(d.recorded_at)});
   t.print(std::cout);
   return exit_ok;
@@ -85,28 +88,31 @@ int wait_for_retry(const context& ctx, source& src, int64_t id,
       std::cout << "dead letter " << id << ": retried, handled, removed\n";
       return exit_ok;
     }
-    if (!(*letter)->retry_requested)
-      return ctx.fail(what, "the projection failed on it again; it stays a "
-                            "dead letter",
-                      "fix the cause, then retry or discard it");
+    const auto& d = **letter;
+    if (d.retry == retry_state::none)
+      return ctx.fail(what, "it failed again: " + d.error,
+                      "it stays a dead letter: fix the cause, then retry or "
+                      "discard it");
     auto waited = std::chrono::steady_clock::now() - start;
-    if (waited > std::min<std::chrono::nanoseconds>(pickup_limit, limit))
+    if (d.retry == retry_state::requested && waited > std::min(pickup_limit, limit))
       return ctx.fail(what, "no running node has taken the request",
-                      "it stays queued: a node that runs '"
-                        + (*letter)->projection + "' runs it when it starts");
+                      "it stays queued: a node that runs '" + d.projection
+                        + "' runs it when it starts");
+    if (waited > limit)
+      return ctx.fail(what, "not done after " + std::to_string(limit.count())
+                              + " s (" + to_string(d.retry) + ")",
+                      "follow it with 'eventsource dead-letters list'");
     std::this_thread::sleep_for(poll_every);
   }
 }
 
 int retry_letter(const context& ctx, const letter_args& a) {
   auto what = "dead-letters retry " + std::to_string(a.id);
-  auto src = open_source(ctx);
+  auto src = open_source(ctx, a.wait.limit());
   if (!src)
     return open_failed(ctx, src.error());
   auto queued = (*src)->retry(a.id);
-  if (!queued && queued.error().code() == ec::not_found)
-    return no_letter(ctx, what, a.id);
-  if (!queued)
+  if (!queued) // e.g. "no dead letter 7", or not run on that node
     return ctx.fail(what, queued.error());
   if (!*queued) {
     std::cout << "dead letter " << a.id << ": retried by node " << ctx.node

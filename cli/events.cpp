@@ -88,7 +88,12 @@ int events(const context& ctx, const events_args& args) {
   // terminal.
   progress bar{"events", progress::on_terminal() && remaining > page_size};
   auto head = bar.enabled() ? (*store)->head_position() : result<int64_t>{0};
-  auto last = head ? std::min(*head, args.from + args.limit) : 0;
+  // Positions: with a filter, --limit counts events, not positions.
+  auto last = !head ? 0
+              : args.stream_types.empty() && args.types.empty()
+                  && args.limit < *head - args.from
+                ? args.from + args.limit
+                : *head;
   while (remaining > 0) {
     auto page = (*store)->read_all(
       after, static_cast<size_t>(std::min<int64_t>(remaining, page_size)),

@@ -122,6 +122,12 @@ int wait_for(const context& ctx, source& src, const std::string& name,
     }
     const auto& v = **view;
     auto waited = std::chrono::steady_clock::now() - start;
+    if (v.request_id > ticket && v.applied_id != ticket) {
+      bar.clear();
+      return ctx.fail(what, "another request replaced it (request "
+                              + std::to_string(v.request_id) + ")",
+                      "see 'eventsource projections show " + name + "'");
+    }
     if (v.applied_id >= ticket) {
       if (!v.applied_error.empty()) {
         bar.clear();
@@ -144,8 +150,7 @@ int wait_for(const context& ctx, source& src, const std::string& name,
       }
       if (v.state == projection_state::catching_up)
         bar.update(v.checkpoint, v.head);
-    } else if (v.requested && waited > std::min<std::chrono::nanoseconds>(
-                                          pickup_limit, limit)) {
+    } else if (v.requested && waited > std::min(pickup_limit, limit)) {
       bar.clear();
       return ctx.fail(what, "no running node has taken the request",
                       "it stays queued: a node that runs '" + name
@@ -156,8 +161,9 @@ int wait_for(const context& ctx, source& src, const std::string& name,
       return ctx.fail(what, "not done after "
                               + std::to_string(limit.count())
                               + " s (state " + to_string(v.state) + ")",
-                      "it goes on; follow it with 'eventsource projections "
-                      "show " + name + "'");
+                      "follow it with 'eventsource projections show " + name
+                        + "'; if its node stopped meanwhile, request it "
+                          "again");
     }
     std::this_thread::sleep_for(poll_every);
   }
@@ -172,7 +178,7 @@ int control(const context& ctx, projection_op op, const projection_args& a) {
                  "--yes to confirm\n";
     return exit_usage;
   }
-  auto src = open_source(ctx);
+  auto src = open_source(ctx, a.wait.limit());
   if (!src)
     return open_failed(ctx, src.error());
   auto view = (*src)->find(a.name);

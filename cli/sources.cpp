@@ -49,6 +49,7 @@ public:
       v.last_error = r.last_error;
       v.error_position = r.error_position;
       v.requested = r.requested;
+      v.request_id = r.request_id;
       v.applied_id = r.applied_id;
       v.applied_error = r.applied_error;
       v.updated_at = to_iso8601(r.updated_at);
@@ -188,14 +189,15 @@ result<std::optional<projection_view>> source::find(const std::string& name) {
   return std::optional<projection_view>{};
 }
 
-result<std::unique_ptr<source>> open_source(const context& ctx) {
+result<std::unique_ptr<source>> open_source(const context& ctx,
+                                            std::chrono::seconds timeout) {
   if (!ctx.node.empty()) {
     auto colon = ctx.node.rfind(':');
     auto host = ctx.node.substr(0, colon);
     uint16_t port = 0;
     std::from_chars(ctx.node.data() + colon + 1,
                     ctx.node.data() + ctx.node.size(), port);
-    auto node = node_client::connect(host, port);
+    auto node = node_client::connect(host, port, timeout);
     if (!node)
       return node.error();
     return std::unique_ptr<source>{
@@ -219,7 +221,7 @@ void add_wait_flags(CLI::App* cmd, wait_args& args) {
     ->excludes(w);
   cmd->add_option("--timeout", args.timeout, "Seconds to wait at most")
     ->capture_default_str()
-    ->check(integer_in(1));
+    ->check(integer_in(1, 86'400));
 }
 
 int open_failed(const context& ctx, const es::error& err) {

@@ -9,6 +9,7 @@
 //   auto ticket = (*src)->request("bank_balances", projection_op::pause);
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -38,6 +39,7 @@ struct projection_view {
   std::string last_error;
   int64_t error_position = 0;
   std::optional<projection_op> requested; ///< queued, not yet taken
+  int64_t request_id = 0;     ///< the newest request
   int64_t applied_id = 0;     ///< the last request a node finished
   std::string applied_error;  ///< how that request failed; empty: it did not
   std::string updated_at;     ///< ISO 8601; empty: unknown
@@ -80,7 +82,11 @@ public:
   virtual result<bool> discard(int64_t id) = 0;
 };
 
-/// Opens the node of `ctx.node` when set, else the database of `ctx.url`.
-result<std::unique_ptr<source>> open_source(const context& ctx);
+/// Opens the node of `ctx.node` when set (whose replies may take up to
+/// `timeout`: a rebuild's reset runs before the node answers), else the
+/// database of `ctx.url`.
+result<std::unique_ptr<source>>
+open_source(const context& ctx,
+             std::chrono::seconds timeout = std::chrono::seconds{30});
 
 } // namespace es::cli

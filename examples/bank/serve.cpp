@@ -1,7 +1,9 @@
 #include "serve.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <ostream>
+#include <thread>
 
 #include <pthread.h>
 
@@ -34,6 +36,12 @@ int serve(es::runtime& rt, std::ostream& out) {
   }
   out << "node: stopping (" << (received == SIGINT ? "SIGINT" : "SIGTERM")
       << ")" << std::endl;
+  // A second signal while shutting down ends the process at once.
+  std::thread([set] {
+    int again = 0;
+    sigwait(&set, &again);
+    std::_Exit(128 + again);
+  }).detach();
   return 0;
 }
 

@@ -19,7 +19,8 @@ namespace bank {
 void block_stop_signals();
 
 /// Prints "node: listening on HOST:PORT" (the line scripts wait for), then
-/// waits for SIGINT or SIGTERM. Returns the exit code: 0.
+/// waits for SIGINT or SIGTERM. Returns the exit code: 0. A second signal
+/// during the shutdown that follows ends the process at once.
 int serve(es::runtime& rt, std::ostream& out);
 
 } // namespace bank

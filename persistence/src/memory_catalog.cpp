@@ -149,7 +149,7 @@ result<int64_t> memory_catalog::do_add_dead_letter(const dead_letter& d) {
   stored = d;
   stored.id = id;
   stored.recorded_at = now();
-  stored.retry_requested = false;
+  stored.retry = retry_state::none;
   impl_->letter_ids.emplace(std::move(key), id);
   return id;
 }
@@ -194,7 +194,7 @@ result<dead_letter> memory_catalog::do_request_retry(int64_t id) {
   auto i = impl_->letters.find(id);
   if (i == impl_->letters.end())
     return no_dead_letter(id);
-  i->second.retry_requested = true;
+  i->second.retry = retry_state::requested;
   return i->second;
 }
 
@@ -203,8 +203,8 @@ memory_catalog::do_take_retry_requests(std::string_view projection) {
   std::lock_guard guard{impl_->mtx};
   std::vector<std::pair<int64_t, int64_t>> taken; // (position, id)
   for (auto& [id, d] : impl_->letters)
-    if (d.retry_requested && d.projection == projection) {
-      d.retry_requested = false;
+    if (d.retry == retry_state::requested && d.projection == projection) {
+      d.retry = retry_state::running;
       taken.emplace_back(d.global_position, id);
     }
   std::sort(taken.begin(), taken.end());
@@ -213,6 +213,17 @@ memory_catalog::do_take_retry_requests(std::string_view projection) {
   for (const auto& entry : taken)
     out.push_back(entry.second);
   return out;
+}
+
+result<void> memory_catalog::do_retry_failed(int64_t id,
+                                             const std::string& error) {
+  std::lock_guard guard{impl_->mtx};
+  auto i = impl_->letters.find(id);
+  if (i == impl_->letters.end())
+    return no_dead_letter(id);
+  i->second.retry = retry_state::none;
+  i->second.error = error;
+  return {};
 }
 
 } // namespace es::persistence

@@ -22,8 +22,7 @@ constexpr const char* record_columns
 // Columns of a dead letter, in the order `to_dead_letter` reads them.
 constexpr const char* letter_columns
   = "id, projection, global_position, event_id::text, stream_id, event_type,"
-    " error, (extract(epoch from recorded_at) * 1000000)::bigint,"
-    " retry_requested";
+    " error, (extract(epoch from recorded_at) * 1000000)::bigint, retry";
 
 // The CHECK constraints of the table keep other values out.
 [[noreturn]] void bad_column(const char* what, const pqxx::field& f) {
@@ -63,7 +62,10 @@ dead_letter to_dead_letter(const pqxx::row& row) {
   d.event_type = row[5].as<std::string>();
   d.error = row[6].as<std::string>();
   d.recorded_at = detail::from_micros(row[7].as<int64_t>());
-  d.retry_requested = row[8].as<bool>();
+  d.retry = row[8].is_null() ? retry_state::none
+            : std::string_view{row[8].c_str()} == "running"
+              ? retry_state::running
+              : retry_state::requested;
   return d;
 }
 
@@ -140,17 +142,20 @@ void detail::pg_prepare_catalog(pqxx::connection& c) {
   // on the channel and with the payload of a request, so the nodes' one
   // listener wakes them for both.
   c.prepare("cat_request_retry",
-            "WITH d AS (UPDATE es_dead_letters SET retry_requested = true"
+            "WITH d AS (UPDATE es_dead_letters SET retry = 'requested'"
             "  WHERE id = $1 RETURNING *)"
             " SELECT "s + letter_columns + ", pg_notify("
               + detail::pg_channel_sql("current_schema()", "es_projections")
               + ", projection) FROM d");
   // The row locks make a second taker wait, then skip the cleared rows.
   c.prepare("cat_take_retry_requests",
-            "WITH t AS (UPDATE es_dead_letters SET retry_requested = false"
-            "  WHERE projection = $1 AND retry_requested"
+            "WITH t AS (UPDATE es_dead_letters SET retry = 'running'"
+            "  WHERE projection = $1 AND retry = 'requested'"
             "  RETURNING id, global_position)"
             " SELECT id FROM t ORDER BY global_position, id");
+  c.prepare("cat_retry_failed",
+            "UPDATE es_dead_letters SET retry = NULL, error = $2"
+            " WHERE id = $1");
 }
 
 struct postgres_catalog::impl {
@@ -337,6 +342,18 @@ postgres_catalog::do_take_retry_requests(std::string_view projection) {
     for (const auto& row : rows)
       ids.push_back(row[0].as<int64_t>());
     return ids;
+  });
+}
+
+result<void> postgres_catalog::do_retry_failed(int64_t id,
+                                               const std::string& error) {
+  return impl_->session.run<void>([&](pqxx::connection& c) -> result<void> {
+    pqxx::work txn{c};
+    auto r = txn.exec_prepared("cat_retry_failed", id, error);
+    if (r.affected_rows() == 0)
+      return no_dead_letter(id);
+    txn.commit();
+    return {};
   });
 }
 

@@ -75,9 +75,10 @@ CREATE TABLE es_dead_letters (
 );
 )sql"},
   {3, "operator request ids, dead letter retry requests", R"sql(
--- An operator asked for a retry of this letter that no node has run yet.
-ALTER TABLE es_dead_letters ADD COLUMN retry_requested boolean NOT NULL
-  DEFAULT false;
+-- An operator's retry of this letter: requested, running (a node took it),
+-- or NULL (none, or it failed again: see error).
+ALTER TABLE es_dead_letters ADD COLUMN retry text
+  CHECK (retry IN ('requested', 'running'));
 -- Requests are numbered; a node records the newest one it finished (and
 -- how it failed), so that the CLI can wait for it.
 ALTER TABLE es_projections

@@ -14,6 +14,8 @@ constexpr const char* state_names[] = {"starting", "catching_up", "live",
 constexpr const char* op_names[] = {"pause", "resume", "reset", "rebuild",
                                     "retry"};
 
+constexpr const char* retry_names[] = {"none", "requested", "running"};
+
 template <class Enum, size_t N>
 std::optional<Enum> parse_name(const char* const (&names)[N],
                                std::string_view s) {
@@ -46,6 +48,10 @@ const char* to_string(projection_state s) {
 
 std::optional<projection_state> parse_projection_state(std::string_view s) {
   return parse_name<projection_state>(state_names, s);
+}
+
+const char* to_string(retry_state s) {
+  return known(s, retry_names) ? retry_names[static_cast<size_t>(s)] : "?";
 }
 
 const char* to_string(projection_op op) {
@@ -186,6 +192,12 @@ projection_catalog::take_retry_requests(std::string_view projection) {
   if (auto err = detail::check_projection_name(projection))
     return err;
   return do_take_retry_requests(projection);
+}
+
+result<void> projection_catalog::retry_failed(int64_t id, std::string error) {
+  if (auto err = check_id(id))
+    return err;
+  return do_retry_failed(id, detail::clean_text(error));
 }
 
 } // namespace es::persistence

@@ -26,6 +26,13 @@ struct manager_state {
   std::map<std::string, entry, std::less<>> running;
   // Dead letters the catalog could not take yet; retried on each poll.
   std::vector<dead_letter> unsaved;
+  // Finished requests the catalog could not record yet; also retried.
+  struct applied_mark {
+    std::string name;
+    int64_t id;
+    std::string error;
+  };
+  std::vector<applied_mark> unapplied;
   // Dead letters being redriven.
   std::set<int64_t> redriving;
 
@@ -92,6 +99,18 @@ caf::result<void> add(manager_actor* self, add_projection_msg& msg) {
   auto rec = st.cfg.catalog->register_projection(def.name());
   if (!rec)
     return actors::to_caf(rec.error());
+  // A request taken by a node that stopped before it finished: say so, so
+  // that whoever waits for it learns (the operation itself is lost).
+  if (rec->request_id > rec->applied_id && !rec->requested)
+    (void) st.cfg.catalog->set_applied(
+      def.name(), rec->request_id,
+      "the node that took this request stopped before it finished; request "
+      "it again");
+  // Retries of its dead letters such a node was running: requested again.
+  if (auto letters = st.cfg.catalog->dead_letters(def.name(), 10'000))
+    for (const auto& d : *letters)
+      if (d.retry == persistence::retry_state::running)
+        (void) st.cfg.catalog->request_retry(d.id);
   detail::projection_setup setup{msg.def, st.cfg.readers, self, nullptr,
                                  std::move(*rec), st.cfg.wake_delay};
   bool detached = false;
@@ -135,6 +154,15 @@ void save_dead_letters(manager_actor* self) {
 
 // Applies what operators queued in the catalog for `name` (through the
 // CLI, while no node was reachable directly).
+void save_applied(manager_actor* self) {
+  auto& st = self->state;
+  auto pending = std::move(st.unapplied);
+  st.unapplied.clear();
+  for (auto& m : pending)
+    if (!st.cfg.catalog->set_applied(m.name, m.id, m.error))
+      st.unapplied.push_back(std::move(m));
+}
+
 void take_request(manager_actor* self, const std::string& name) {
   auto& st = self->state;
   auto i = st.running.find(name);
@@ -146,7 +174,8 @@ void take_request(manager_actor* self, const std::string& name) {
     before_control(self, i->second, name, op);
     // The CLI waits for applied_id to reach the request's id.
     auto applied = [self, name, id = id](std::string error) {
-      (void) self->state.cfg.catalog->set_applied(name, id, std::move(error));
+      self->state.unapplied.push_back({name, id, std::move(error)});
+      save_applied(self);
     };
     self->request(i->second.actor, caf::infinite, control_msg{name, op})
       .then([applied] { applied({}); },
@@ -155,15 +184,27 @@ void take_request(manager_actor* self, const std::string& name) {
             });
   }
   // Dead letters an operator asked to retry: a redrive each, as
-  // runtime::redrive does. One that fails again stays a dead letter.
-  // (A request, not a send: a send's reply would come back as a message
-  // the manager does not handle.)
+  // runtime::redrive does (which removes a handled letter). One that fails
+  // again keeps the new error; one that could not run now is requested
+  // again. (A request, not a send: a send's reply would come back as a
+  // message the manager does not handle.)
   auto retries = st.cfg.catalog->take_retry_requests(name);
-  if (retries)
-    for (auto id : *retries)
-      self->request(caf::actor_cast<caf::actor>(self), caf::infinite,
-                    redrive_atom::value, id)
-        .then([](bool) {}, [](caf::error&) {});
+  if (!retries)
+    return;
+  for (auto id : *retries)
+    self->request(caf::actor_cast<caf::actor>(self), caf::infinite,
+                  redrive_atom::value, id)
+      .then([](bool) {},
+            [self, id = id](caf::error& err) {
+              auto e = actors::from_caf(err);
+              auto& catalog = *self->state.cfg.catalog;
+              if (e.code() == ec::conflict)
+                return; // being redriven: that redrive reports
+              if (e.code() == ec::unavailable)
+                (void) catalog.request_retry(id);
+              else
+                (void) catalog.retry_failed(id, e.message());
+            });
 }
 
 void wake_all(manager_actor* self, int64_t head) {
@@ -311,6 +352,7 @@ caf::behavior manager(manager_actor* self, manager_config cfg) {
       for (auto& [name, e] : st.running)
         take_request(self, name);
       save_dead_letters(self);
+      save_applied(self);
       self->request(st.cfg.readers, caf::infinite, actors::head_atom::value)
         .then([self](int64_t head) { wake_all(self, head); },
               [](caf::error&) { /* the store is away: next poll */ });

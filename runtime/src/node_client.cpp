@@ -1,11 +1,11 @@
 #include "es/node_client.hpp"
 
-#include <optional>
+#include <future>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
-#include <caf/scoped_actor.hpp>
+#include <caf/event_based_actor.hpp>
 
 #include "es/actors/errors.hpp"
 #include "es/projections/manager.hpp"
@@ -27,22 +27,42 @@ struct node_client::impl {
     sys = std::make_unique<caf::actor_system>(cfg);
   }
 
-  // Sends one request to the node's admin actor and waits for the reply.
+  // Sends one request to the node's admin actor and waits for the reply,
+  // or for the node to go away (a monitor: a killed node answers nothing,
+  // and the request's timeout would be the only news otherwise).
   template <class T, class... Ts>
   result<T> ask(Ts&&... xs) {
-    caf::scoped_actor self{*sys};
-    std::optional<result<T>> out;
-    auto failed = [&](caf::error& err) {
-      auto e = actors::from_caf(err);
-      out.emplace(e.code(), "node " + address + ": " + e.message());
+    auto done = std::make_shared<std::promise<result<T>>>();
+    auto reply = done->get_future();
+    // Arguments, not captures: CAF 0.17.6 spawns a function without
+    // arguments through a null pointer (UBSan).
+    auto asker = [](caf::event_based_actor* self, caf::actor admin,
+                    caf::message msg, caf::duration timeout,
+                    std::string address,
+                    std::shared_ptr<std::promise<result<T>>> done) {
+      auto finish = [self, done](result<T> r) {
+        done->set_value(std::move(r));
+        self->quit();
+      };
+      self->monitor(admin);
+      self->set_down_handler([finish, address](caf::down_msg& dm) {
+        finish(es::error{ec::unavailable, "node " + address + " went away ("
+                                            + to_string(dm.reason) + ")"});
+      });
+      auto failed = [finish, address](caf::error& err) {
+        auto e = actors::from_caf(err);
+        finish(es::error{e.code(), "node " + address + ": " + e.message()});
+      };
+      auto handle = self->request(admin, timeout, std::move(msg));
+      if constexpr (std::is_void_v<T>)
+        std::move(handle).then([finish] { finish({}); }, failed);
+      else
+        std::move(handle).then(
+          [finish](T& x) { finish(std::move(x)); }, failed);
     };
-    auto handle = self->request(admin, timeout, std::forward<Ts>(xs)...);
-    if constexpr (std::is_void_v<T>)
-      std::move(handle).receive([&] { out.emplace(); }, failed);
-    else
-      std::move(handle).receive([&](T& x) { out.emplace(std::move(x)); },
-                                failed);
-    return std::move(*out);
+    sys->spawn(asker, admin, caf::make_message(std::forward<Ts>(xs)...),
+               timeout, address, done);
+    return reply.get();
   }
 };
 

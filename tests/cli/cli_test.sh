@@ -230,11 +230,11 @@ has "$out" "$letter +bank_balances +2 +acct-1 +deposited +boom +- "
 expect 0 dead-letters list --projection other --json
 py 'doc["dead_letters"] == []'
 expect 0 dead-letters list --json
-py 'doc["dead_letters"][0]["position"] == 2 and doc["dead_letters"][0]["retry_requested"] is False'
+py 'doc["dead_letters"][0]["position"] == 2 and doc["dead_letters"][0]["retry"] == "none"'
 expect 0 dead-letters retry "$letter"
 has "$out" "requested a retry of dead letter $letter"
 expect 0 dead-letters list
-has "$out" "boom +queued"
+has "$out" "boom +requested"
 expect 1 dead-letters retry "$letter" --wait --timeout 1
 has "$err" "no running node has taken the request"
 expect 1 dead-letters retry 999
@@ -348,6 +348,12 @@ expect 0 --node "$node" dead-letters retry "$letter"
 has "$out" "dead letter $letter: retried by node $node, handled, removed"
 expect 1 --node "$node" dead-letters retry "$letter"
 has "$err" "no dead letter $letter"
+other=$(q "INSERT INTO es_dead_letters (projection, global_position, event_id,
+       stream_id, event_type, error) SELECT 'elsewhere', global_position,
+       event_id, stream_id, event_type, 'boom' FROM es_events
+       WHERE global_position = 3 RETURNING id" | head -1)
+expect 1 --node "$node" dead-letters retry "$other"
+has "$err" "projection 'elsewhere' does not run on this node"
 letter=$(add_letter 4)
 expect 0 dead-letters retry "$letter" --wait
 has "$out" "dead letter $letter: retried, handled, removed"

@@ -366,7 +366,7 @@ TEST(PostgresProjections, TablesMatchTheSchemaContract) {
               "id bigint NO", "projection text NO", "global_position bigint NO",
               "event_id uuid NO", "stream_id text NO", "event_type text NO",
               "error text NO", "recorded_at timestamp with time zone NO",
-              "retry_requested boolean NO"}));
+              "retry text YES"}));
 }
 
 // A database from before migration 3 (retry requests) upgrades in place:
@@ -379,7 +379,7 @@ TEST(PostgresProjections, MigrationThreeKeepsOldDeadLettersUnmarked) {
   auto id = catalog->add_dead_letter(poison(4));
   ASSERT_TRUE(id) << id.error().to_string();
   catalog.reset();
-  db.exec("ALTER TABLE es_dead_letters DROP COLUMN retry_requested");
+  db.exec("ALTER TABLE es_dead_letters DROP COLUMN retry");
   db.exec("ALTER TABLE es_projections DROP COLUMN request_id,"
           " DROP COLUMN applied_id, DROP COLUMN applied_error");
   db.exec("DELETE FROM es_schema_migrations WHERE version = 3");
@@ -395,7 +395,7 @@ TEST(PostgresProjections, MigrationThreeKeepsOldDeadLettersUnmarked) {
   auto found = catalog->find_dead_letter(*id);
   ASSERT_TRUE(found && *found);
   EXPECT_EQ((*found)->global_position, 4);
-  EXPECT_FALSE((*found)->retry_requested);
+  EXPECT_EQ((*found)->retry, retry_state::none);
   ASSERT_TRUE(catalog->request_retry(*id));
   auto taken = catalog->take_retry_requests("balances");
   ASSERT_TRUE(taken);

@@ -344,6 +344,39 @@ TEST(Projection, RequestsQueuedInTheCatalogAreApplied) {
   EXPECT_EQ(rec_after->applied_error, "");
 }
 
+TEST(Projection, WorkANodeTookAndDidNotFinishIsReportedOrRequeued) {
+  projection_fixture p;
+  auto& catalog = p.catalog();
+  ASSERT_TRUE(catalog.register_projection("p"));
+  auto id = catalog.request("p", projection_op::rebuild);
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(*catalog.take_request("p")); // by a node that then died
+  es::persistence::dead_letter d;
+  d.projection = "p";
+  d.global_position = 1;
+  d.stream_id = "acct-1";
+  d.event_type = "account_opened";
+  auto letter = catalog.add_dead_letter(d);
+  ASSERT_TRUE(letter);
+  ASSERT_TRUE(catalog.request_retry(*letter));
+  ASSERT_EQ(*catalog.take_retry_requests("p"), std::vector<int64_t>{*letter});
+  projection_options opts;
+  opts.resume_from_checkpoint = true; // keeps its dead letters
+  p.add_recorder("p", opts);
+  auto rec = *catalog.find("p");
+  EXPECT_EQ(rec->applied_id, *id);
+  EXPECT_NE(rec->applied_error.find("stopped before it finished"),
+            std::string::npos)
+    << rec->applied_error;
+  // (The retry was requested again, and this node ran it: the event is
+  // not in the store, so it failed with that reason.)
+  auto after = *catalog.find_dead_letter(*letter);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->retry, es::persistence::retry_state::none);
+  EXPECT_NE(after->error.find("not in the store"), std::string::npos)
+    << after->error;
+}
+
 TEST(Projection, AQueuedRequestThatFailsRecordsWhy) {
   projection_fixture p;
   auto rec = p.add_recorder("p");
@@ -371,14 +404,17 @@ TEST(Projection, DeadLetterRetriesQueuedInTheCatalogAreRedriven) {
   p.deposit("acct-1", 2);
   auto letters = *p.catalog().dead_letters("p");
   ASSERT_EQ(letters.size(), 2u);
-  // Still failing: the retry runs, fails, and the letter stays, unmarked.
+  // Still failing: the retry runs, fails, and the letter stays with the new
+  // error and no retry pending.
   ASSERT_TRUE(p.catalog().request_retry(letters[0].id));
   caf::anon_send(p.manager(), es::projections::requested_atom::value,
                  std::string{"p"});
   p.fx().sched().run();
   auto first = *p.catalog().find_dead_letter(letters[0].id);
   ASSERT_TRUE(first);
-  EXPECT_FALSE(first->retry_requested);
+  EXPECT_EQ(first->retry, es::persistence::retry_state::none);
+  EXPECT_NE(first->error.find("failed again"), std::string::npos)
+    << first->error;
   // Fixed: a retry found by the poll (no notification) is applied and the
   // letter removed; the other letter is left alone.
   rec->failing = false;

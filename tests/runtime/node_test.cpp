@@ -107,3 +107,13 @@ TEST(Node, APortInUseIsAClearError) {
             std::string::npos)
     << err.message();
 }
+
+TEST(Node, ANodeThatStopsIsUnavailableToItsClients) {
+  auto rt = start_node();
+  auto node = connect(*rt);
+  ASSERT_TRUE(node->projections());
+  rt.reset(); // the node stops while the client is connected
+  auto all = node->projections();
+  ASSERT_FALSE(all);
+  EXPECT_EQ(all.error().code(), ec::unavailable);
+}

@@ -25,7 +25,7 @@ TEST_P(CatalogConformance, DeadLetterIsStoredWithAnIdAndTime) {
   EXPECT_EQ(got.event_type, "item_added");
   EXPECT_EQ(got.error, "amount is negative");
   EXPECT_TRUE(near_now(got.recorded_at));
-  EXPECT_FALSE(got.retry_requested);
+  EXPECT_EQ(got.retry, retry_state::none);
 }
 
 TEST_P(CatalogConformance, DeadLetterIdsAreDistinctAndGrow) {
@@ -112,18 +112,18 @@ TEST_P(CatalogConformance, RequestRetryMarksAndReturnsTheLetter) {
   EXPECT_EQ(marked->global_position, 12);
   EXPECT_EQ(marked->event_id, d.event_id);
   EXPECT_EQ(marked->error, "amount is negative");
-  EXPECT_TRUE(marked->retry_requested);
+  EXPECT_TRUE(marked->retry == retry_state::requested);
   auto found = catalog_->find_dead_letter(id);
   ASSERT_TRUE(is_ok(found));
   ASSERT_TRUE(*found);
-  EXPECT_TRUE((*found)->retry_requested);
+  EXPECT_TRUE((*found)->retry == retry_state::requested);
   auto all = catalog_->dead_letters("balances");
   ASSERT_TRUE(is_ok(all));
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].id, id);
-  EXPECT_TRUE((*all)[0].retry_requested);
+  EXPECT_TRUE((*all)[0].retry == retry_state::requested);
   EXPECT_EQ((*all)[1].id, other);
-  EXPECT_FALSE((*all)[1].retry_requested);
+  EXPECT_FALSE((*all)[1].retry == retry_state::requested);
 }
 
 TEST_P(CatalogConformance, TakeRetryRequestsReturnsIdsInPositionOrderOnce) {
@@ -135,12 +135,14 @@ TEST_P(CatalogConformance, TakeRetryRequestsReturnsIdsInPositionOrderOnce) {
     ASSERT_TRUE(is_ok(catalog_->request_retry(id)));
   EXPECT_EQ(taken_retries("balances"), (std::vector<int64_t>{at2, at5, at9}));
   EXPECT_TRUE(taken_retries("balances").empty());
-  // The letters stay, unmarked.
+  // The letters stay, running (the one never requested: none).
   auto all = catalog_->dead_letters("balances");
   ASSERT_TRUE(is_ok(all));
   ASSERT_EQ(all->size(), 4u);
   for (const auto& d : *all)
-    EXPECT_FALSE(d.retry_requested) << "position " << d.global_position;
+    EXPECT_EQ(d.retry, d.global_position == 7 ? retry_state::none
+                                              : retry_state::running)
+      << "position " << d.global_position;
   // A new request after the take is taken again.
   ASSERT_TRUE(is_ok(catalog_->request_retry(at5)));
   EXPECT_EQ(taken_retries("balances"), std::vector<int64_t>{at5});
@@ -156,7 +158,7 @@ TEST_P(CatalogConformance, TakeRetryRequestsReturnsOnlyThatProjectionsIds) {
   auto found = catalog_->find_dead_letter(theirs);
   ASSERT_TRUE(is_ok(found));
   ASSERT_TRUE(*found);
-  EXPECT_TRUE((*found)->retry_requested);
+  EXPECT_TRUE((*found)->retry == retry_state::requested);
   EXPECT_EQ(taken_retries("ledger"), std::vector<int64_t>{theirs});
 }
 
@@ -172,9 +174,29 @@ TEST_P(CatalogConformance, RequestingARetryTwiceIsOneRequest) {
   ASSERT_TRUE(is_ok(catalog_->request_retry(id)));
   auto again = catalog_->request_retry(id);
   ASSERT_TRUE(is_ok(again));
-  EXPECT_TRUE(again->retry_requested);
+  EXPECT_TRUE(again->retry == retry_state::requested);
   EXPECT_EQ(taken_retries("balances"), std::vector<int64_t>{id});
   EXPECT_TRUE(taken_retries("balances").empty());
+}
+
+TEST_P(CatalogConformance, AFailedRetryKeepsTheLetterWithItsNewError) {
+  auto id = add(letter("balances", 4));
+  ASSERT_TRUE(is_ok(catalog_->request_retry(id)));
+  EXPECT_EQ(taken_retries("balances"), std::vector<int64_t>{id});
+  ASSERT_TRUE(is_ok(catalog_->retry_failed(id, "still broken")));
+  auto found = catalog_->find_dead_letter(id);
+  ASSERT_TRUE(is_ok(found) && *found);
+  EXPECT_EQ((*found)->retry, retry_state::none);
+  EXPECT_EQ((*found)->error, "still broken");
+  EXPECT_TRUE(taken_retries("balances").empty());
+  // A running retry given back (the node could not run it) is requested.
+  ASSERT_TRUE(is_ok(catalog_->request_retry(id)));
+  EXPECT_EQ(taken_retries("balances"), std::vector<int64_t>{id});
+  auto back = catalog_->request_retry(id);
+  ASSERT_TRUE(is_ok(back));
+  EXPECT_EQ(back->retry, retry_state::requested);
+  EXPECT_TRUE(fails_with(catalog_->retry_failed(id + 1000, "x"), ec::not_found));
+  EXPECT_TRUE(fails_with(catalog_->retry_failed(0, "x"), ec::invalid_argument));
 }
 
 TEST_P(CatalogConformance, RemovedDeadLetterIsNotTakenForARetry) {
@@ -193,12 +215,12 @@ TEST_P(CatalogConformance, RemovedDeadLetterIsNotTakenForARetry) {
 
 TEST_P(CatalogConformance, AddedDeadLetterIsNeverMarkedForARetry) {
   auto d = letter("balances", 6);
-  d.retry_requested = true;
+  d.retry = retry_state::requested;
   auto id = add(d);
   auto found = catalog_->find_dead_letter(id);
   ASSERT_TRUE(is_ok(found));
   ASSERT_TRUE(*found);
-  EXPECT_FALSE((*found)->retry_requested);
+  EXPECT_EQ((*found)->retry, retry_state::none);
   EXPECT_TRUE(taken_retries("balances").empty());
 }
 

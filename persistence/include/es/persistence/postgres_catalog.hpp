@@ -56,6 +56,8 @@ private:
   result<dead_letter> do_request_retry(int64_t id) override;
   result<std::vector<int64_t>>
   do_take_retry_requests(std::string_view projection) override;
+  result<void> do_retry_failed(int64_t id,
+                               const std::string& error) override;
 
   struct impl;
   explicit postgres_catalog(std::unique_ptr<impl> ptr);

@@ -84,6 +84,16 @@ struct projection_record {
   time_point updated_at;
 };
 
+/// Where an operator's retry of a dead letter stands.
+enum class retry_state : uint8_t {
+  none,      ///< Not asked for, or the last retry failed (see the error).
+  requested, ///< Asked for; no node has taken it yet.
+  running,   ///< A node took it and runs it.
+};
+
+/// Returns "none", "requested" or "running".
+const char* to_string(retry_state s);
+
 /// An event a projection could not handle and set aside (policy
 /// `dead_letter`); one row of `es_dead_letters`.
 struct dead_letter {
@@ -95,15 +105,15 @@ struct dead_letter {
   std::string event_type;
   std::string error;
   time_point recorded_at; ///< Assigned by the catalog.
-  /// An operator asked for a retry no node has run yet.
-  bool retry_requested = false;
+  /// An operator's retry of it.
+  retry_state retry = retry_state::none;
 };
 
 /// Lets CAF serialize a dead letter (the admin actor sends them).
 template <class Inspector>
 auto inspect(Inspector& f, dead_letter& x) {
   return f(x.id, x.projection, x.global_position, x.event_id, x.stream_id,
-           x.event_type, x.error, x.recorded_at, x.retry_requested);
+           x.event_type, x.error, x.recorded_at, x.retry);
 }
 
 /// Returns a dead letter describing `e`, which failed with `error`.
@@ -179,17 +189,25 @@ public:
   /// Deletes dead letter `id`; returns false when there was none.
   [[nodiscard]] result<bool> remove_dead_letter(int64_t id);
 
-  /// Marks dead letter `id` for a retry (marking it again changes nothing)
-  /// and wakes the nodes as `request` does (PostgreSQL: NOTIFY on
-  /// `<schema>.es_projections` with the letter's projection name). Returns
-  /// the letter, marked. Errors: `invalid_argument` (id < 1), `not_found`.
+  /// Asks for a retry of dead letter `id` (retry state `requested`, also
+  /// when it was `running`: a node gave it back) and wakes the nodes as
+  /// `request` does (PostgreSQL: NOTIFY on `<schema>.es_projections` with
+  /// the letter's projection name). Returns the letter. Errors:
+  /// `invalid_argument` (id < 1), `not_found`.
   [[nodiscard]] result<dead_letter> request_retry(int64_t id);
 
-  /// Returns the ids of `projection`'s dead letters marked for a retry,
-  /// oldest position first, and clears their marks, atomically: two callers
-  /// never both get an id. None marked (or no such projection): empty.
+  /// Returns the ids of `projection`'s dead letters with a retry
+  /// `requested`, oldest position first, and sets them `running`,
+  /// atomically: two callers never both get an id. A letter that is handled
+  /// is removed; one that failed again is released with `retry_failed`.
+  /// None requested (or no such projection): empty.
   [[nodiscard]] result<std::vector<int64_t>>
   take_retry_requests(std::string_view projection);
+
+  /// Records that the retry of dead letter `id` failed with `error`: the
+  /// letter stays with that error and retry state `none`. Errors:
+  /// `invalid_argument` (id < 1), `not_found`.
+  [[nodiscard]] result<void> retry_failed(int64_t id, std::string error);
 
 protected:
   projection_catalog() = default;
@@ -224,6 +242,8 @@ private:
   virtual result<dead_letter> do_request_retry(int64_t id) = 0;
   virtual result<std::vector<int64_t>>
   do_take_retry_requests(std::string_view projection) = 0;
+  virtual result<void> do_retry_failed(int64_t id, const std::string& error)
+    = 0;
 };
 
 /// Opens a catalog by URL, as `open_store` does: "memory:" (a fresh
