@@ -130,7 +130,8 @@ int retry_letter(const context& ctx, const letter_args& a) {
 
 void add_dead_letter_commands(CLI::App& app, context& ctx, action& run) {
   auto a = std::make_shared<letter_args>();
-  auto* d = app.add_subcommand("dead-letters", "Inspect dead letters");
+  auto* d = app.add_subcommand("dead-letters",
+                              "List, retry and discard dead letters");
   d->require_subcommand(1);
   auto* dl = d->add_subcommand("list", "List dead letters, oldest first");
   dl->add_option("--projection", a->projection,

@@ -54,7 +54,7 @@ CLI::Validator host_port() {
       return "'" + text + "' has no port in [1, 65535]";
     return {};
   };
-  return CLI::Validator{check, "HOST:PORT"};
+  return CLI::Validator{check, ""};
 }
 
 void add_json_flag(CLI::App* cmd, context& ctx) {
@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
   using namespace es::cli;
   context ctx;
   action run;
-  CLI::App app{"eventsource: administer an event store in PostgreSQL"};
+  CLI::App app{"eventsource: administer an event store in PostgreSQL and "
+               "the nodes that run on it"};
   app.require_subcommand(1);
   app.fallthrough(); // --db may also follow the subcommand
   app.add_option("--db", ctx.url,
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
   app.add_option("--node", ctx.node,
                  "HOST:PORT of a running node: projections and dead-letters "
                  "commands go to it instead of the database")
+    ->type_name("HOST:PORT")
     ->check(host_port());
   set_example(&app, "--db postgresql://es@127.0.0.1:5432/es status");
   add_schema_commands(app, ctx, run);
