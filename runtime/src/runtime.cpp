@@ -96,8 +96,10 @@ caf::error runtime::impl::start_projections(bool detached) {
 
 caf::error runtime::impl::start_node() {
   admin = sys->spawn(detail::node_admin, projections);
+  // reuse: a node restarted at once can bind its port again (TIME_WAIT); a
+  // port another process listens on still fails.
   auto bound = sys->middleman().publish(admin, *opts.node_port,
-                                        opts.node_host.c_str());
+                                        opts.node_host.c_str(), true);
   if (!bound)
     return actors::make_error(ec::unavailable,
                               "cannot serve the node on " + opts.node_host
