@@ -55,7 +55,8 @@ int list(const context& ctx) {
                  ? std::string{"-"}
                  : one_line(v.last_error) + " (at "
                      + std::to_string(v.error_position) + ")";
-    t.add({v.name, to_string(v.state), std::to_string(v.checkpoint),
+    t.add({v.name, v.standby ? "standby" : to_string(v.state),
+           std::to_string(v.checkpoint),
            number(v.head), number(v.lag), err,
            v.updated_at.empty() ? "-" : v.updated_at});
   }

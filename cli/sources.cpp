@@ -116,6 +116,7 @@ public:
       v.events_per_second = s.events_per_second;
       v.last_error = s.last_error;
       v.error_position = s.error_position;
+      v.standby = s.standby;
       out.push_back(std::move(v));
     }
     return out;
@@ -176,7 +177,8 @@ json view_json(const projection_view& v) {
           {"last_error", v.last_error},
           {"error_position", v.error_position},
           {"requested", v.requested ? json(to_string(*v.requested)) : json()},
-          {"updated_at", v.updated_at.empty() ? json() : json(v.updated_at)}};
+          {"updated_at", v.updated_at.empty() ? json() : json(v.updated_at)},
+          {"standby", v.standby}};
 }
 
 result<std::optional<projection_view>> source::find(const std::string& name) {

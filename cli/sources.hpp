@@ -43,6 +43,7 @@ struct projection_view {
   int64_t applied_id = 0;     ///< the last request a node finished
   std::string applied_error;  ///< how that request failed; empty: it did not
   std::string updated_at;     ///< ISO 8601; empty: unknown
+  bool standby = false;       ///< another node runs it (--node only)
 };
 
 /// Returns the view as the JSON object `--json` prints.

@@ -24,6 +24,9 @@ struct manager_state {
     caf::actor actor;
   };
   std::map<std::string, entry, std::less<>> running;
+  // Projections whose lease another node holds (cfg.leases only).
+  std::map<std::string, std::shared_ptr<const projection>, std::less<>>
+    standby;
   // Dead letters the catalog could not take yet; retried on each poll.
   std::vector<dead_letter> unsaved;
   // Finished requests the catalog could not record yet; also retried.
@@ -43,7 +46,7 @@ using manager_actor = caf::stateful_actor<manager_state>;
 
 caf::error check_add(manager_actor* self, const projection& def) {
   auto& st = self->state;
-  if (st.running.count(def.name()) > 0)
+  if (st.running.count(def.name()) > 0 || st.standby.count(def.name()) > 0)
     return actors::make_error(ec::invalid_argument,
                               "projection '" + def.name()
                                 + "' is already running on this node");
@@ -89,32 +92,29 @@ void before_control(manager_actor* self, const manager_state::entry& e,
     drop_letters(self, name);
 }
 
-caf::result<void> add(manager_actor* self, add_projection_msg& msg) {
+// Starts `def` on this node (it holds the lease, or there are none).
+caf::error start(manager_actor* self, std::shared_ptr<const projection> def) {
   auto& st = self->state;
-  if (!msg.def)
-    return actors::make_error(ec::invalid_argument, "no projection given");
-  if (auto err = check_add(self, *msg.def))
-    return err;
-  const auto& def = *msg.def;
-  auto rec = st.cfg.catalog->register_projection(def.name());
+  const auto& name = def->name();
+  auto rec = st.cfg.catalog->register_projection(name);
   if (!rec)
     return actors::to_caf(rec.error());
   // A request taken by a node that stopped before it finished: say so, so
   // that whoever waits for it learns (the operation itself is lost).
   if (rec->request_id > rec->applied_id && !rec->requested)
     (void) st.cfg.catalog->set_applied(
-      def.name(), rec->request_id,
+      name, rec->request_id,
       "the node that took this request stopped before it finished; request "
       "it again");
   // Retries of its dead letters such a node was running: requested again.
-  if (auto letters = st.cfg.catalog->dead_letters(def.name(), 10'000))
+  if (auto letters = st.cfg.catalog->dead_letters(name, 10'000))
     for (const auto& d : *letters)
       if (d.retry == persistence::retry_state::running)
         (void) st.cfg.catalog->request_retry(d.id);
-  detail::projection_setup setup{msg.def, st.cfg.readers, self, nullptr,
+  detail::projection_setup setup{def, st.cfg.readers, self, nullptr,
                                  std::move(*rec), st.cfg.wake_delay};
   bool detached = false;
-  if (def.what() == projection::kind::postgres) {
+  if (def->what() == projection::kind::postgres) {
     auto rm = persistence::postgres_read_model::open(st.cfg.database_url,
                                                      st.cfg.database);
     if (!rm)
@@ -122,15 +122,88 @@ caf::result<void> add(manager_actor* self, add_projection_msg& msg) {
     setup.read_model = std::move(*rm);
     detached = st.cfg.detached;
   }
-  if (def.what() == projection::kind::in_memory
-      && !def.options().resume_from_checkpoint)
-    drop_letters(self, def.name()); // it starts from the first event again
+  if (def->what() == projection::kind::in_memory
+      && !def->options().resume_from_checkpoint)
+    drop_letters(self, name); // it starts from the first event again
   auto actor = detail::spawn_projection(self->system(), std::move(setup),
                                         detached);
   self->monitor(actor);
-  st.running.emplace(def.name(), manager_state::entry{msg.def, actor});
+  st.running.emplace(name, manager_state::entry{def, actor});
   // A request an operator made while no node ran it.
-  self->send(self, requested_atom::value, def.name());
+  self->send(self, requested_atom::value, name);
+  return caf::none;
+}
+
+std::string lease_of(const std::string& name) {
+  return "projection:" + name;
+}
+
+// Starts the standby projections whose lease this node can take now.
+void take_over(manager_actor* self) {
+  auto& st = self->state;
+  for (auto i = st.standby.begin(); i != st.standby.end();) {
+    auto got = st.cfg.leases->try_acquire(lease_of(i->first));
+    if (!got || !*got) {
+      ++i;
+      continue;
+    }
+    auto def = i->second;
+    i = st.standby.erase(i);
+    if (auto err = start(self, def)) {
+      (void) st.cfg.leases->release(lease_of(def->name()));
+      st.standby.emplace(def->name(), def); // try again at the next poll
+    }
+  }
+}
+
+// Keeps the leases of the running projections. A lost lease connection
+// loses them all: take each again, and stop those another node took
+// meanwhile. While the database cannot be reached, nobody can take them:
+// they go on.
+void keep_leases(manager_actor* self) {
+  auto& st = self->state;
+  auto& leases = *st.cfg.leases;
+  (void) leases.check(); // a lost connection empties held()
+  for (auto i = st.running.begin(); i != st.running.end();) {
+    auto lease = lease_of(i->first);
+    if (leases.held().count(lease) == 0) {
+      auto got = leases.try_acquire(lease);
+      if (got && !*got) {
+        self->demonitor(i->second.actor);
+        self->send_exit(i->second.actor, caf::exit_reason::user_shutdown);
+        st.standby.emplace(i->first, i->second.def);
+        i = st.running.erase(i);
+        continue;
+      }
+    }
+    ++i;
+  }
+  take_over(self);
+}
+
+caf::result<void> add(manager_actor* self, add_projection_msg& msg) {
+  auto& st = self->state;
+  if (!msg.def)
+    return actors::make_error(ec::invalid_argument, "no projection given");
+  if (auto err = check_add(self, *msg.def))
+    return err;
+  const auto& name = msg.def->name();
+  if (st.cfg.leases) {
+    auto got = st.cfg.leases->try_acquire(lease_of(name));
+    if (!got)
+      return actors::to_caf(got.error());
+    if (!*got) { // another node runs it; take over when it goes
+      if (auto rec = st.cfg.catalog->register_projection(name); !rec)
+        return actors::to_caf(rec.error());
+      st.standby.emplace(name, msg.def);
+      return caf::unit;
+    }
+  }
+  if (auto err = start(self, msg.def)) {
+    if (st.cfg.leases)
+      (void) st.cfg.leases->release(lease_of(name));
+    return err;
+  }
   return caf::unit;
 }
 
@@ -233,6 +306,15 @@ caf::result<std::vector<projection_status>> collect(manager_actor* self) {
         (void) self->state.cfg.catalog->set_checkpoint(s.name, s.checkpoint);
       s.head = *head < 0 ? -1 : std::max(*head, s.checkpoint);
       s.lag = *head < 0 ? -1 : s.head - s.checkpoint;
+    }
+    for (const auto& [name, def] : self->state.standby) {
+      projection_status s;
+      s.name = name;
+      s.kind = def->what();
+      s.standby = true;
+      s.head = *head;
+      s.lag = -1;
+      acc->out.push_back(std::move(s));
     }
     std::sort(acc->out.begin(), acc->out.end(),
               [](auto& a, auto& b) { return a.name < b.name; });
@@ -349,6 +431,8 @@ caf::behavior manager(manager_actor* self, manager_config cfg) {
     [self](const head_msg& msg) { wake_all(self, msg.position); },
     [self](detail::poll_atom) {
       auto& st = self->state;
+      if (st.cfg.leases)
+        keep_leases(self);
       for (auto& [name, e] : st.running)
         take_request(self, name);
       save_dead_letters(self);

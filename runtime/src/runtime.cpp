@@ -82,6 +82,10 @@ caf::error runtime::impl::start_projections(bool detached) {
       return actors::to_caf(catalog.error());
     cfg.catalog = std::move(*catalog);
     cfg.database_url = im.opts.store_url;
+    auto leases = persistence::postgres_lease::open(im.opts.store_url);
+    if (!leases)
+      return actors::to_caf(leases.error());
+    cfg.leases = std::move(*leases);
   }
   im.projections = projections::spawn_manager(*im.sys, std::move(cfg));
   if (detached) {

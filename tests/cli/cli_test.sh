@@ -21,9 +21,11 @@ psql -qX "$admin_url" -c "CREATE DATABASE $db" >/dev/null
 tmp=$(mktemp -d)
 pid=
 node_pid=
+second_pid=
 cleanup() {
   [[ -z $pid ]] || kill -KILL "$pid" 2>/dev/null || true
   [[ -z $node_pid ]] || kill -KILL "$node_pid" 2>/dev/null || true
+  [[ -z $second_pid ]] || kill -KILL "$second_pid" 2>/dev/null || true
   rm -rf "$tmp"
   psql -qX "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
 }
@@ -366,6 +368,18 @@ port=${node##*:}
 set +e; "$bank" --store "$url" serve --admin-port "$port" >"$tmp/serve2" 2>"$tmp/serve2.err"; rc=$?; set -e
 [[ $rc == 1 ]] || die "bank serve on a port in use: exit $rc"
 has "$(<"$tmp/serve2.err")" "cannot serve the node on 127.0.0.1:$port"
+# A second node stands by for the projections the first one runs, and
+# takes them over when the first one stops.
+first_pid=$node_pid first=$node
+start_node
+second_pid=$node_pid second=$node node_pid=$first_pid node=$first
+expect 0 --node "$second" projections list
+has "$out" "bank_balances +standby"
+has "$out" "bank_totals +standby"
+expect 0 --node "$second" projections list --json
+py 'all(p["standby"] for p in doc["projections"])'
+expect 1 --node "$second" projections pause bank_balances
+has "$err" "does not run on this node"
 # SIGTERM stops the node cleanly.
 kill -TERM "$node_pid"
 set +e; wait "$node_pid"; rc=$?; set -e
@@ -374,6 +388,17 @@ node_pid=
 has "$(<"$tmp/serve")" "node: stopping \(SIGTERM\)"
 expect 1 --node "$node" projections list
 has "$err" "cannot reach node $node"
+node_pid=$second_pid node=$second
+deadline=$((SECONDS + 30))
+until "$es" --node "$node" projections list --json 2>/dev/null |
+  python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if all(not p["standby"] and p["state"] == "live" and p["lag"] == 0 for p in d["projections"]) else 1)'; do
+  ((SECONDS < deadline)) || die "the second node did not take over: $("$es" --node "$node" projections list)"
+  sleep 0.2
+done
+balances_ok
+kill -TERM "$node_pid"
+wait "$node_pid" || die "the second node did not stop cleanly"
+node_pid=
 
 # --- a long read shows its progress on a terminal only ------------------------
 q "BEGIN;

@@ -23,6 +23,7 @@
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 
+#include "es/persistence/postgres_lease.hpp"
 #include "es/persistence/postgres_store.hpp"
 #include "es/persistence/projection_catalog.hpp"
 #include "es/projections/projection.hpp"
@@ -41,6 +42,10 @@ struct manager_config {
   std::shared_ptr<persistence::projection_catalog> catalog;
   /// PostgreSQL URL for read models; empty on the memory store.
   std::string database_url;
+  /// One node at a time runs a projection: the one holding its lease
+  /// ("projection:<name>"); the others stand by and take over when it goes
+  /// (checked every poll). Null: this node runs every projection it adds.
+  std::shared_ptr<persistence::postgres_lease> leases;
   persistence::postgres_options database;
   /// Give each PostgreSQL read model a thread of its own (it blocks).
   bool detached = true;

@@ -26,13 +26,16 @@ struct projection_status {
   std::string last_error;     ///< Empty: none.
   int64_t error_position = 0; ///< Of `last_error`; 0: none.
   double events_per_second = 0; ///< Positions handled, last 10 seconds.
+  /// Another node runs it (holds its lease); this one takes over when that
+  /// one goes. The other fields then say nothing.
+  bool standby = false;
 };
 
 /// Lets CAF (and so a remote admin client) serialize a status.
 template <class Inspector>
 auto inspect(Inspector& f, projection_status& x) {
   return f(x.name, x.kind, x.state, x.checkpoint, x.head, x.lag, x.last_error,
-           x.error_position, x.events_per_second);
+           x.error_position, x.events_per_second, x.standby);
 }
 
 } // namespace es::projections
