@@ -14,8 +14,11 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
+// A projection another node runs (this one stands by) is that node's to
+// keep up to date: nothing to wait for here.
 bool caught_up(const es::projection_status& s) {
-  return s.state == es::persistence::projection_state::live && s.lag == 0;
+  return s.standby
+         || (s.state == es::persistence::projection_state::live && s.lag == 0);
 }
 
 // Returns `text` on one line (libpq's messages span several).
@@ -127,7 +130,8 @@ void print_projections(std::ostream& out,
     char rate[32];
     std::snprintf(rate, sizeof rate, "%.1f", s.events_per_second);
     rows.push_back({s.name, kind_name(s.kind),
-                    es::persistence::to_string(s.state),
+                    s.standby ? "standby"
+                              : es::persistence::to_string(s.state),
                     std::to_string(s.checkpoint), std::to_string(s.head),
                     std::to_string(s.lag), rate, one_line(s.last_error)});
   }

@@ -32,8 +32,8 @@ struct wait_outcome {
   std::vector<es::projection_status> first;
   /// The last status seen (empty if none could be read).
   std::vector<es::projection_status> statuses;
-  /// Empty when every projection is live with lag 0; otherwise one line
-  /// saying which failed or is still behind.
+  /// Empty when every projection is live with lag 0 (or runs on another
+  /// node: standby); otherwise one line saying which failed or is behind.
   std::string problem;
   /// From the start of the wait until it ended.
   double seconds = 0;
