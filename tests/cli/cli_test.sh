@@ -7,6 +7,8 @@
 # Usage: cli_test.sh EVENTSOURCE_BINARY BANK_BINARY   (needs ES_DATABASE_URL;
 # under CI=true a missing database is a failure)
 set -euo pipefail
+# shellcheck source=../support/bank_sql.sh
+source "$(dirname "$0")/../support/bank_sql.sh"
 es=$1
 bank=$2
 if [[ -z ${ES_DATABASE_URL:-} ]]; then
@@ -292,15 +294,7 @@ start_node() {
 # balances_ok: bank_balances equals es_events folded up (one snapshot).
 balances_ok() {
   local bad
-  bad=$(q "WITH truth AS (
-       SELECT stream_id, max(version) AS version,
-         coalesce(sum(CASE event_type
-           WHEN 'deposited' THEN (payload->>'amount')::bigint
-           WHEN 'withdrawn' THEN -(payload->>'amount')::bigint END), 0) AS balance
-       FROM es_events WHERE stream_type = 'account' GROUP BY stream_id)
-     SELECT count(*) FROM truth t FULL JOIN bank_balances b ON b.account_id = t.stream_id
-     WHERE t.stream_id IS NULL OR b.account_id IS NULL
-        OR b.balance <> t.balance OR b.version <> t.version")
+  bad=$(q "$(bank_mismatches_sql)")
   [[ $bad == 0 ]] || die "bank_balances differs from es_events for $bad accounts"
 }
 start_node

@@ -17,6 +17,8 @@
 # Usage: bank_kill.sh BANK_BINARY   (needs ES_DATABASE_URL; under CI=true a
 # missing database is a failure)
 set -euo pipefail
+# shellcheck source=../support/bank_sql.sh
+source "$(dirname "$0")/../support/bank_sql.sh"
 bank=$1
 if [[ -z ${ES_DATABASE_URL:-} ]]; then
   [[ ${CI:-} == true ]] && { echo "bank_kill: CI=true but ES_DATABASE_URL is unset" >&2; exit 1; }
@@ -43,17 +45,7 @@ checkpoint() { q "SELECT coalesce($checkpoint_sql, 0)"; }
 # mismatches LIMIT_SQL: accounts where bank_balances differs from es_events
 # up to position LIMIT_SQL (one statement: one snapshot).
 mismatches() {
-  q "WITH truth AS (
-       SELECT stream_id, max(version) AS version,
-         coalesce(sum(CASE event_type
-           WHEN 'deposited' THEN (payload->>'amount')::bigint
-           WHEN 'withdrawn' THEN -(payload->>'amount')::bigint END), 0) AS balance
-       FROM es_events
-       WHERE stream_type = 'account' AND global_position <= coalesce($1, 0)
-       GROUP BY stream_id)
-     SELECT count(*) FROM truth t FULL JOIN bank_balances b ON b.account_id = t.stream_id
-     WHERE t.stream_id IS NULL OR b.account_id IS NULL
-        OR b.balance <> t.balance OR b.version <> t.version"
+  q "$(bank_mismatches_sql "$1")"
 }
 
 # consistent WHEN: the read model equals the events up to its checkpoint.

@@ -14,6 +14,8 @@
 # account's balance. Without ES_DATABASE_URL the PostgreSQL part is skipped,
 # or fails when CI=true.
 set -euo pipefail
+# shellcheck source=../support/bank_sql.sh
+source "$(dirname "$0")/../support/bank_sql.sh"
 
 bank=${1:?usage: bank_smoke.sh BANK_BINARY}
 tmp=$(mktemp -d)
@@ -207,15 +209,7 @@ else
   # Every account in bank_balances as es_events has it, none missing.
   expect 0 '^bank_balances +postgres +live +[0-9]+ +[0-9]+ +0 ' '' \
     "${db[@]}" projections --wait-seconds 60
-  wrong=$(sql "WITH truth AS (
-      SELECT stream_id, max(version) AS version,
-        coalesce(sum(CASE event_type
-          WHEN 'deposited' THEN (payload->>'amount')::bigint
-          WHEN 'withdrawn' THEN -(payload->>'amount')::bigint END), 0) AS balance
-      FROM es_events WHERE stream_type = 'account' GROUP BY stream_id)
-    SELECT count(*) FROM truth t FULL JOIN bank_balances b ON b.account_id = t.stream_id
-    WHERE t.stream_id IS NULL OR b.account_id IS NULL
-       OR b.balance <> t.balance OR b.version <> t.version")
+  wrong=$(sql "$(bank_mismatches_sql)")
   [[ $wrong == 0 ]] || fail "bank_balances: $wrong accounts differ from es_events"
 fi
 
