@@ -46,6 +46,9 @@ void add_projection_commands(CLI::App& app, context& ctx, action& run);
 /// dead-letters list, retry, discard
 void add_dead_letter_commands(CLI::App& app, context& ctx, action& run);
 
+/// cluster status (needs --node)
+void add_cluster_commands(CLI::App& app, context& ctx, action& run);
+
 /// snapshots list, snapshots delete
 void add_snapshot_commands(CLI::App& app, context& ctx, action& run);
 

@@ -1,14 +1,15 @@
 // The `eventsource` admin CLI: migrates the schema, reads streams and the
 // global feed, shows and controls projections and dead letters, lists and
 // deletes snapshots. Talks to PostgreSQL through es::persistence, or (for
-// projections and dead letters, with --node) to a running node's admin
-// actor over CAF networking.
+// projections and dead letters, with --node; the cluster, which needs it) to
+// a running node over CAF networking.
 //
 //   eventsource --db postgresql://es@127.0.0.1:5432/es migrate
 //   eventsource status --json
 //   eventsource events --from 100 --limit 20 --follow
 //   eventsource projections rebuild bank_balances --yes
 //   eventsource --node 127.0.0.1:4710 projections rebuild bank_balances --yes
+//   eventsource --node 127.0.0.1:4710 cluster status
 //
 // The database comes from --db or ES_DATABASE_URL. Exit codes: 0 done,
 // 1 the command failed (one line on stderr), 2 usage.
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
                  "libpq URI or key=value string (default: $ES_DATABASE_URL)");
   app.add_option("--node", ctx.node,
                  "HOST:PORT of a running node: projections and dead-letters "
-                 "commands go to it instead of the database")
+                 "commands go to it instead of the database; cluster needs it")
     ->type_name("HOST:PORT")
     ->check(host_port());
   set_example(&app, "--db postgresql://es@127.0.0.1:5432/es status");
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
   add_projection_commands(app, ctx, run);
   add_dead_letter_commands(app, ctx, run);
   add_snapshot_commands(app, ctx, run);
+  add_cluster_commands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RequiredError& e) {
@@ -109,11 +111,17 @@ int main(int argc, char** argv) {
       ctx.url = env;
   }
   auto command = app.get_subcommands().front()->get_name();
-  bool node_command = command == "projections" || command == "dead-letters";
+  bool node_command = command == "projections" || command == "dead-letters"
+                      || command == "cluster";
   if (!ctx.node.empty() && !node_command) {
-    std::cerr << "eventsource: --node applies to the projections and "
-                 "dead-letters commands only; '"
+    std::cerr << "eventsource: --node applies to the projections, "
+                 "dead-letters and cluster commands only; '"
               << command << "' reads the database (--db)\n";
+    return exit_usage;
+  }
+  if (ctx.node.empty() && command == "cluster") {
+    std::cerr << "eventsource: cluster asks a running node: pass --node "
+                 "HOST:PORT (e.g. --node 127.0.0.1:4710)\n";
     return exit_usage;
   }
   if (ctx.url.empty() && ctx.node.empty()) {

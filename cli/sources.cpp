@@ -191,15 +191,20 @@ result<std::optional<projection_view>> source::find(const std::string& name) {
   return std::optional<projection_view>{};
 }
 
+result<std::unique_ptr<node_client>> connect_node(const context& ctx,
+                                                 std::chrono::seconds timeout) {
+  auto colon = ctx.node.rfind(':');
+  auto host = ctx.node.substr(0, colon);
+  uint16_t port = 0;
+  std::from_chars(ctx.node.data() + colon + 1,
+                  ctx.node.data() + ctx.node.size(), port);
+  return node_client::connect(host, port, timeout);
+}
+
 result<std::unique_ptr<source>> open_source(const context& ctx,
                                             std::chrono::seconds timeout) {
   if (!ctx.node.empty()) {
-    auto colon = ctx.node.rfind(':');
-    auto host = ctx.node.substr(0, colon);
-    uint16_t port = 0;
-    std::from_chars(ctx.node.data() + colon + 1,
-                    ctx.node.data() + ctx.node.size(), port);
-    auto node = node_client::connect(host, port, timeout);
+    auto node = connect_node(ctx, timeout);
     if (!node)
       return node.error();
     return std::unique_ptr<source>{

@@ -20,6 +20,10 @@
 #include "es/persistence/projection_catalog.hpp"
 #include "output.hpp"
 
+namespace es {
+class node_client;
+} // namespace es
+
 namespace es::cli {
 
 using es::persistence::dead_letter;
@@ -82,6 +86,11 @@ public:
   /// Deletes dead letter `id`; returns false when there was none.
   virtual result<bool> discard(int64_t id) = 0;
 };
+
+/// Connects to the node of `ctx.node` (HOST:PORT, already validated).
+result<std::unique_ptr<node_client>>
+connect_node(const context& ctx,
+             std::chrono::seconds timeout = std::chrono::seconds{30});
 
 /// Opens the node of `ctx.node` when set (whose replies may take up to
 /// `timeout`: a rebuild's reset runs before the node answers), else the

@@ -113,6 +113,21 @@ void registry::sweep() {
   }
 }
 
+size_t registry::passivate_if(
+  const std::function<bool(std::string_view, std::string_view)>& moved) {
+  std::unique_lock guard{mtx_};
+  size_t n = 0;
+  for (auto& [k, e] : entries_) {
+    auto sep = k.find('\0');
+    std::string_view view{k};
+    if (!e.passivating && moved(view.substr(0, sep), view.substr(sep + 1))) {
+      begin_passivation(e);
+      ++n;
+    }
+  }
+  return n;
+}
+
 void registry::close() {
   std::unique_lock guard{mtx_};
   closed_ = true;

@@ -17,20 +17,27 @@
 namespace bank {
 
 // -- commands -----------------------------------------------------------------
+// A type name and JSON let a command travel to the node that owns its
+// account (in a cluster).
 
 struct open_account {
+  static constexpr const char* type_name = "open_account";
   std::string owner;
 };
 
 struct deposit {
+  static constexpr const char* type_name = "deposit";
   int64_t amount = 0;
 };
 
 struct withdraw {
+  static constexpr const char* type_name = "withdraw";
   int64_t amount = 0;
 };
 
-struct close_account {};
+struct close_account {
+  static constexpr const char* type_name = "close_account";
+};
 
 // -- events -------------------------------------------------------------------
 
@@ -53,9 +60,19 @@ struct account_closed {
   static constexpr const char* type_name = "account_closed";
 };
 
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(open_account, owner)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(deposit, amount)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(withdraw, amount)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(account_opened, owner)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(deposited, amount)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(withdrawn, amount)
+// No fields: an empty object.
+inline void to_json(nlohmann::json& j, const close_account&) {
+  j = nlohmann::json::object();
+}
+inline void from_json(const nlohmann::json&, close_account&) {
+  // nop
+}
 inline void to_json(nlohmann::json& j, const account_closed&) {
   j = nlohmann::json::object();
 }

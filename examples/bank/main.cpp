@@ -9,7 +9,10 @@
 //   bank --store postgresql://es@127.0.0.1:54329/es deposit acct-1 70
 //   bank --store postgresql://es@127.0.0.1:54329/es projections
 //   bank load --accounts 1000 --commands 200000 --concurrency 256
-//   bank --store postgresql://es@127.0.0.1:54329/es serve --admin-port 4710
+//   bank --store postgresql://es@127.0.0.1:54329/es serve --node-port 4710
+//   bank --store postgresql://... serve --node-port 4711 --peers 127.0.0.1:4710
+//   bank --via 127.0.0.1:4711 load --accounts 1000 --commands 20000
+//        --concurrency 64            (commands go through that node)
 //
 // Exit codes: 0 done, 1 the command failed (its reason on stderr; for `load`:
 // a command failed for a reason other than a rejection or conflict, or the
@@ -21,6 +24,7 @@
 #include <ctime>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -48,6 +52,24 @@ CLI::Validator integer_at_least(int64_t min) {
     return {};
   };
   return CLI::Validator{check, "INT>=" + std::to_string(min)};
+}
+
+// Accepts HOST:PORT with a port in 1..65535.
+CLI::Validator host_port() {
+  auto check = [](std::string& text) -> std::string {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      return "'" + text + "' is not HOST:PORT";
+    auto port = text.substr(colon + 1);
+    int64_t n = 0;
+    auto end = port.data() + port.size();
+    auto [ptr, err] = std::from_chars(port.data(), end, n);
+    if (port.empty() || err != std::errc{} || ptr != end || n < 1
+        || n > 65535)
+      return "'" + text + "' has no port in 1..65535";
+    return {};
+  };
+  return CLI::Validator{check, "HOST:PORT"};
 }
 
 // Returns `text` with the password of `url` (if any) masked.
@@ -137,7 +159,10 @@ struct arguments {
   int64_t timeout_ms = 30'000;
   int64_t wait_seconds = 10;      ///< bank projections
   int64_t load_wait_seconds = 60; ///< bank load, after the last command
-  int64_t admin_port = 0;         ///< bank serve; 0: any free port
+  int64_t node_port = 0;          ///< bank serve; 0: any free port
+  std::vector<std::string> peers; ///< bank serve
+  int64_t failure_timeout_ms = 3000; ///< bank serve
+  std::string via;                ///< a client of this node
 };
 
 // Runs the load while sampling the projections' lag, then waits for them.
@@ -155,11 +180,18 @@ int load(es::runtime& rt, const bank::totals& totals,
   auto figures = totals.figures();
   bank::print_summary(std::cout, opts, *report);
   bank::print_lag(std::cout, lag);
-  std::cout << "  totals:     " << figures << '\n';
-  if (args.json)
-    bank::print_json(std::cout, opts, *report,
-                     {{"projections", bank::lag_json(lag)},
-                      {bank::totals_name, bank::totals_json(figures)}});
+  // Through a node, bank_totals counts in that node's memory, not here.
+  bool local = args.via.empty();
+  if (local)
+    std::cout << "  totals:     " << figures << '\n';
+  if (args.json) {
+    nlohmann::json extra{{"projections", bank::lag_json(lag)}};
+    if (local)
+      extra[bank::totals_name] = bank::totals_json(figures);
+    else
+      extra["via"] = args.via;
+    bank::print_json(std::cout, opts, *report, extra);
+  }
   std::cout.flush();
   if (report->errors > 0) {
     std::cerr << "bank: load: " << report->errors << " of " << opts.commands
@@ -181,7 +213,8 @@ int show_projections(es::runtime& rt, const bank::totals& totals,
   auto w = bank::wait_for_projections(rt,
                                       std::chrono::seconds{args.wait_seconds});
   bank::print_projections(std::cout, w.statuses);
-  std::cout << bank::totals_name << ": " << totals.figures() << '\n';
+  if (args.via.empty())
+    std::cout << bank::totals_name << ": " << totals.figures() << '\n';
   std::cout.flush();
   if (w.problem.empty())
     return 0;
@@ -250,12 +283,21 @@ void add_projections_command(CLI::App& app, arguments& args) {
 
 void add_serve_command(CLI::App& app, arguments& args) {
   auto* cmd = app.add_subcommand(
-    "serve", "Run a node with the accounts and projections until SIGINT or "
-             "SIGTERM; serve its admin actor for `eventsource --node`");
-  cmd->add_option("--admin-port", args.admin_port,
+    "serve", "Run a cluster node with the accounts and projections until "
+             "SIGINT or SIGTERM; `eventsource --node` and `bank --via` talk "
+             "to it");
+  cmd->add_option("--node-port,--admin-port", args.node_port,
                   "TCP port on 127.0.0.1; 0 picks a free one (printed)")
     ->capture_default_str()
     ->check(CLI::Range(0, 65535));
+  cmd->add_option("--peers", args.peers,
+                  "Members to join, HOST:PORT[,HOST:PORT...]")
+    ->delimiter(',')
+    ->check(host_port());
+  cmd->add_option("--failure-timeout-ms", args.failure_timeout_ms,
+                  "A member silent this long is removed")
+    ->capture_default_str()
+    ->check(integer_at_least(100));
 }
 
 int run(es::runtime& rt, const bank::totals& totals,
@@ -277,7 +319,8 @@ int run(es::runtime& rt, const bank::totals& totals,
     return show_projections(rt, totals, args);
   if (command == "serve")
     return bank::serve(rt, std::cout);
-  args.load.store_kind = store_kind(args.store);
+  args.load.store_kind
+    = args.via.empty() ? store_kind(args.store) : "via " + args.via;
   return load(rt, totals, args);
 }
 
@@ -291,6 +334,10 @@ int main(int argc, char** argv) {
   app.add_option("--store", args.store,
                  "memory: (nothing persists) or postgresql://user@host:port/db")
     ->capture_default_str();
+  app.add_option("--via", args.via,
+                 "Send every command through the node at HOST:PORT (a "
+                 "`bank serve`) instead of hosting the accounts here")
+    ->check(host_port());
   app.add_option("--timeout-ms", args.timeout_ms,
                  "How long a command may take; 0: no limit")
     ->capture_default_str()
@@ -311,13 +358,23 @@ int main(int argc, char** argv) {
   }
 
   auto command = app.get_subcommands().front()->get_name();
+  if (!args.via.empty() && command == "serve") {
+    std::cerr << "bank: serve runs a node: --via is for the other commands\n";
+    return 2;
+  }
   // CAF never sees argv: the runtime configures the actor system itself.
   es::runtime_options opts;
   opts.store_url = args.store;
   opts.request_timeout = std::chrono::milliseconds{args.timeout_ms};
+  opts.via = args.via;
   if (command == "serve") {
     bank::block_stop_signals(); // before the runtime starts its threads
-    opts.node_port = static_cast<uint16_t>(args.admin_port);
+    opts.node_port = static_cast<uint16_t>(args.node_port);
+    opts.peers = args.peers;
+    opts.failure_timeout = std::chrono::milliseconds{args.failure_timeout_ms};
+    opts.cluster_log = [](const std::string& line) {
+      std::cout << "node: " << line << std::endl;
+    };
   }
   auto rt = es::runtime::start(opts);
   if (!rt) {
@@ -326,11 +383,16 @@ int main(int argc, char** argv) {
               << '\n';
     return 1;
   }
+  // Other members and clients may send account commands here.
+  (*rt)->host<bank::account>();
   auto totals = std::make_shared<bank::totals>();
   bool postgres = store_kind(args.store) == "postgresql";
   // Only the commands that watch the projections run them: a single
   // command should not read the whole feed (bank_totals lives in memory).
-  if (command == "load" || command == "projections" || command == "serve") {
+  // Through a node, the nodes run them.
+  bool watches
+    = command == "load" || command == "projections" || command == "serve";
+  if (watches && args.via.empty()) {
     if (auto err = bank::add_projections(**rt, args.store, postgres, totals)) {
       std::cerr << "bank: cannot start: "
                 << one_line(redact(err.to_string(), args.store)) << '\n';

@@ -1,12 +1,66 @@
 #include "node.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/stateful_actor.hpp>
 
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "es/actors/aggregate_model.hpp"
+#include "es/actors/errors.hpp"
 #include "es/actors/messages.hpp"
+#include "es/cluster.hpp"
+#include "es/placement.hpp"
 #include "es/projections/manager.hpp"
+#include "wire.hpp"
 
 namespace es::detail {
+
+// -- cluster_view ---------------------------------------------------------------
+
+std::string cluster_view::owner(std::string_view type,
+                                std::string_view id) const {
+  auto key = placement_key(type, id);
+  std::unique_lock guard{mtx_};
+  return owner_of(key, members_);
+}
+
+void cluster_view::set_members(std::vector<std::string> members) {
+  std::sort(members.begin(), members.end());
+  std::unique_lock guard{mtx_};
+  members_ = std::move(members);
+}
+
+std::vector<std::string> cluster_view::members() const {
+  std::unique_lock guard{mtx_};
+  return members_;
+}
+
+void cluster_view::host(const actors::aggregate_model& model) {
+  std::unique_lock guard{mtx_};
+  models_.emplace(model.type(), &model);
+}
+
+const actors::aggregate_model*
+cluster_view::model(const std::string& type) const {
+  std::unique_lock guard{mtx_};
+  auto i = models_.find(type);
+  return i == models_.end() ? nullptr : i->second;
+}
+
+// -- message types ----------------------------------------------------------------
 
 void add_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::eventsource>();
@@ -14,6 +68,13 @@ void add_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<projections::projection_status>("es.projection_status");
   cfg.add_message_type<persistence::dead_letter>("es.dead_letter");
   cfg.add_message_type<projections::control_msg>("es.control_msg");
+  cfg.add_message_type<cluster_member>("es.cluster_member");
+  cfg.add_message_type<wire_event>("es.wire_event");
+  cfg.add_message_type<wire_command>("es.wire_command");
+  cfg.add_message_type<wire_result>("es.wire_result");
+  cfg.add_message_type<wire_inspect>("es.wire_inspect");
+  cfg.add_message_type<wire_state>("es.wire_state");
+  cfg.add_message_type<wire_read>("es.wire_read");
   cfg.add_error_category(
     caf::atom("es"),
     [](uint8_t code, caf::atom_value, const caf::message& ctx) {
@@ -24,21 +85,708 @@ void add_types(caf::actor_system_config& cfg) {
     });
 }
 
-caf::behavior node_admin(caf::event_based_actor* self, caf::actor manager) {
+bool split_address(const std::string& address, std::string& host,
+                   uint16_t& port) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size())
+    return false;
+  auto digits = address.substr(colon + 1);
+  if (digits.size() > 5
+      || digits.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  auto n = std::stoul(digits);
+  if (n == 0 || n > 65535)
+    return false;
+  host = address.substr(0, colon);
+  port = static_cast<uint16_t>(n);
+  return true;
+}
+
+namespace {
+
+using probe_atom = caf::atom_constant<caf::atom("es_probe")>;
+using tick_atom = caf::atom_constant<caf::atom("es_tick")>;
+using steady = std::chrono::steady_clock;
+
+// -- reachability -------------------------------------------------------------------
+
+// Opens (and closes) a TCP connection to host:port within `timeout`; returns
+// why that failed, or nothing. CAF's own connect blocks its middleman (every
+// other connect of the process) for minutes on an address that drops SYNs.
+std::string tcp_probe(const std::string& host, uint16_t port,
+                      caf::timespan timeout) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  auto service = std::to_string(port);
+  if (auto rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found))
+    return gai_strerror(rc);
+  std::string why = "no address";
+  for (auto* ai = found; ai != nullptr; ai = ai->ai_next) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK,
+                    ai->ai_protocol);
+    if (fd < 0) {
+      why = std::strerror(errno);
+      continue;
+    }
+    int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    int err = rc == 0 ? 0 : errno;
+    if (err == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+      if (poll(&p, 1, static_cast<int>(ms.count())) == 1) {
+        socklen_t len = sizeof(err);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      } else {
+        err = ETIMEDOUT;
+      }
+    }
+    close(fd);
+    if (err == 0) {
+      freeaddrinfo(found);
+      return {};
+    }
+    why = err == ETIMEDOUT
+            ? "no answer within "
+                + std::to_string(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(timeout)
+                    .count())
+                + " ms"
+            : std::strerror(err);
+  }
+  freeaddrinfo(found);
+  return why;
+}
+
+// Runs one tcp_probe on a thread of its own.
+caf::behavior prober(caf::event_based_actor* self) {
+  return {[self](probe_atom, const std::string& host, uint16_t port,
+                 caf::timespan timeout) -> caf::result<bool> {
+    self->quit();
+    auto why = tcp_probe(host, port, timeout);
+    if (!why.empty())
+      return actors::make_error(ec::unavailable, why);
+    return true;
+  }};
+}
+
+// -- the node actor -----------------------------------------------------------------
+
+struct peer {
+  caf::actor handle;
+  steady::time_point heard;
+  int64_t aggregates = 0;
+};
+
+// A request forwarded to a member, until its reply: when the member goes
+// away first, `fail` answers the caller at once.
+struct pending_call {
+  std::string member;
+  std::function<void(caf::error)> fail;
+};
+
+struct node_state {
+  node_config cfg;
+  bool client = false; ///< No name: joins no one, talks to one node.
+  bool leaving = false;
+  std::map<std::string, peer> peers; ///< The other members, by name.
+  std::set<std::string> connecting;  ///< Addresses being connected to.
+  std::map<std::string, std::string> seed_names; ///< Seed -> member name.
+  std::map<std::string, std::string> last_error; ///< Per address, logged.
+  std::map<uint64_t, pending_call> pending;
+  uint64_t next_call = 0;
+
+  static inline const char* name = "es.node";
+
+  const std::string& self_name() const {
+    return cfg.view->self();
+  }
+
+  std::vector<std::string> member_names() const {
+    std::vector<std::string> out;
+    if (!client)
+      out.push_back(self_name());
+    for (const auto& kv : peers)
+      out.push_back(kv.first);
+    return out;
+  }
+
+  void log(const std::string& line) {
+    if (cfg.log)
+      cfg.log(line);
+  }
+
+  // Logs a failure to reach `address` once, until it changes.
+  void unreachable(const std::string& address, const std::string& why) {
+    auto& last = last_error[address];
+    if (last != why)
+      log("cannot reach " + address + ": " + why);
+    last = why;
+  }
+};
+
+using node_actor = caf::stateful_actor<node_state>;
+
+void members_changed(node_actor* self) {
+  auto& st = self->state;
+  st.cfg.view->set_members(st.member_names());
+  if (st.cfg.changed)
+    st.cfg.changed();
+}
+
+void add_peer(node_actor* self, const std::string& name, caf::actor handle) {
+  auto& st = self->state;
+  if (name.empty() || name == st.self_name() || !handle)
+    return;
+  auto [i, added] = st.peers.try_emplace(name);
+  i->second.heard = steady::now();
+  if (!added && i->second.handle == handle)
+    return;
+  if (!added)
+    self->demonitor(i->second.handle);
+  i->second.handle = handle;
+  self->monitor(handle);
+  st.last_error.erase(name);
+  if (added) {
+    st.log("member " + name + " joined");
+    members_changed(self);
+  }
+}
+
+void remove_peer(node_actor* self, const std::string& name,
+                 const std::string& why) {
+  auto& st = self->state;
+  auto i = st.peers.find(name);
+  if (i == st.peers.end())
+    return;
+  self->demonitor(i->second.handle);
+  st.peers.erase(i);
+  st.log("member " + name + " left (" + why + ")");
+  members_changed(self);
+  // Callers waiting for it get an answer now, not at their timeout.
+  for (auto j = st.pending.begin(); j != st.pending.end();) {
+    if (j->second.member != name) {
+      ++j;
+      continue;
+    }
+    auto fail = std::move(j->second.fail);
+    j = st.pending.erase(j);
+    fail(actors::make_error(ec::unavailable,
+                            "node " + name + " went away (" + why
+                              + ") before answering: the command may or "
+                                "may not have been applied"));
+  }
+}
+
+void connect(node_actor* self, const std::string& address,
+             std::function<void(const caf::error&)> done = {});
+
+// Connects to every member in `names` this node does not know yet.
+void learn(node_actor* self, const std::vector<std::string>& names) {
+  auto& st = self->state;
+  for (const auto& name : names)
+    if (name != st.self_name() && st.peers.count(name) == 0)
+      connect(self, name);
+}
+
+// Probe, connect, join (a client: ask the node its name), then add the
+// member; `done` hears how it ended.
+void connect(node_actor* self, const std::string& address,
+             std::function<void(const caf::error&)> done) {
+  auto& st = self->state;
+  auto finish = [self, address, done](const caf::error& err) {
+    self->state.connecting.erase(address);
+    if (err)
+      self->state.unreachable(address, actors::from_caf(err).message());
+    if (done)
+      done(err);
+  };
+  std::string host;
+  uint16_t port = 0;
+  if (!split_address(address, host, port)) {
+    finish(actors::make_error(ec::invalid_argument,
+                              "'" + address + "' is not HOST:PORT"));
+    return;
+  }
+  if (st.leaving || !st.connecting.insert(address).second)
+    return;
+  auto timeout = st.cfg.failure_timeout;
+  auto failed = [finish](caf::error& err) { finish(err); };
+  auto probe = self->spawn<caf::detached>(prober);
+  self->request(probe, caf::infinite, probe_atom::value, host, port, timeout)
+    .then(
+      [=](bool) {
+        auto mm = self->system().middleman().actor_handle();
+        self->request(mm, timeout, caf::connect_atom::value, host, port)
+          .then(
+            [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                const std::set<std::string>&) {
+              auto handle = caf::actor_cast<caf::actor>(ptr);
+              if (!handle) {
+                finish(actors::make_error(ec::unavailable,
+                                          "no actor published there"));
+                return;
+              }
+              auto& st = self->state;
+              self
+                ->request(handle, timeout, join_atom::value, st.self_name(),
+                          st.member_names())
+                .then(
+                  [=](std::string& name, std::vector<std::string>& theirs) {
+                    auto& st = self->state;
+                    st.seed_names[address] = name;
+                    st.last_error.erase(address);
+                    if (!st.leaving) {
+                      add_peer(self, name, handle);
+                      if (!st.client)
+                        learn(self, theirs);
+                    }
+                    finish(caf::none);
+                  },
+                  failed);
+            },
+            failed);
+      },
+      failed);
+}
+
+// Sends a heartbeat to every member, removes the silent ones and dials the
+// seeds that are not members (yet, or again).
+void tick(node_actor* self) {
+  auto& st = self->state;
+  if (st.leaving)
+    return;
+  auto now = steady::now();
+  std::vector<std::string> silent;
+  for (auto& [name, p] : st.peers) {
+    if (!st.client && now - p.heard > st.cfg.failure_timeout)
+      silent.push_back(name);
+    else if (!st.client)
+      self->send(p.handle, heartbeat_atom::value, st.self_name(),
+                 st.member_names(), static_cast<int64_t>(st.cfg.live()));
+  }
+  for (const auto& name : silent)
+    remove_peer(self, name,
+                "silent for "
+                  + std::to_string(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                      st.cfg.failure_timeout)
+                      .count())
+                  + " ms");
+  for (const auto& seed : st.cfg.seeds) {
+    auto i = st.seed_names.find(seed);
+    bool member = i != st.seed_names.end()
+                  && (i->second == st.self_name() || st.peers.count(i->second));
+    if (!member)
+      connect(self, seed);
+  }
+  self->delayed_send(self, st.cfg.failure_timeout / 4, tick_atom::value);
+}
+
+// Answers a member's transport failure (it died, the link broke, it did not
+// answer in time) as `unavailable`; the member's own errors pass unchanged.
+caf::error from_member(const std::string& member, const caf::error& err) {
+  if (err.category() == caf::atom("es"))
+    return err;
+  return actors::make_error(ec::unavailable,
+                            "node " + member + " did not answer ("
+                              + to_string(err)
+                              + "): the command may or may not have been "
+                                "applied");
+}
+
+// Sends `msg` to the member owning `key` and hands its reply, converted by
+// `convert`, to `rp`; answers `unavailable` when no member is known.
+template <class Reply, class Promise, class Msg, class Convert>
+void forward(node_actor* self, const std::string& member, Promise rp, Msg msg,
+             Convert convert) {
+  auto& st = self->state;
+  auto i = st.peers.find(member);
+  if (i == st.peers.end()) {
+    rp.deliver(actors::make_error(ec::unavailable,
+                                  "node " + member + " is not a member"));
+    return;
+  }
+  auto call = ++st.next_call;
+  st.pending.emplace(call, pending_call{member, [rp](caf::error err) mutable {
+                                          rp.deliver(std::move(err));
+                                        }});
+  self->request(i->second.handle, st.cfg.timeout, std::move(msg))
+    .then(
+      [self, call, rp, convert](Reply& reply) mutable {
+        if (self->state.pending.erase(call) == 0)
+          return; // answered when the member went away
+        auto r = convert(reply);
+        if (r)
+          rp.deliver(std::move(*r));
+        else
+          rp.deliver(actors::to_caf(r.error()));
+      },
+      [self, call, member](caf::error& err) {
+        auto i = self->state.pending.find(call);
+        if (i == self->state.pending.end())
+          return;
+        auto fail = std::move(i->second.fail);
+        self->state.pending.erase(i);
+        fail(from_member(member, err));
+      });
+}
+
+// The member a command for (type, id) goes to; empty: none known.
+std::string route(node_actor* self, std::string_view type,
+                  std::string_view id) {
+  auto& st = self->state;
+  if (st.client)
+    return st.peers.empty() ? std::string{} : st.peers.begin()->first;
+  return st.cfg.view->owner(type, id);
+}
+
+caf::error no_route(node_actor* self) {
+  auto& st = self->state;
+  if (st.client)
+    return actors::make_error(ec::unavailable,
+                              "not connected to node " + st.cfg.seeds.front());
+  return actors::make_error(ec::unavailable, "no member owns it");
+}
+
+result<actors::command_result> from_wire(const wire_result& r) {
+  auto batch = std::make_shared<actors::event_batch>();
+  batch->reserve(r.events.size());
+  for (const auto& w : r.events) {
+    auto e = detail::from_wire(w);
+    if (!e)
+      return e.error();
+    batch->push_back(std::move(*e));
+  }
+  auto n = batch->size();
+  return actors::command_result{r.version, actors::event_slice{
+                                             std::move(batch), 0, n}};
+}
+
+wire_result to_wire(const actors::command_result& r) {
+  wire_result out{r.version, {}};
+  out.events.reserve(r.events.size());
+  for (const auto& e : r.events)
+    out.events.push_back(detail::to_wire(e));
+  return out;
+}
+
+// A command from another node (or a client) for an aggregate hosted here.
+caf::result<wire_result> run_command(node_actor* self, wire_command& wc) {
+  auto& st = self->state;
+  auto* model = st.cfg.view->model(wc.type);
+  if (model == nullptr)
+    return actors::make_error(ec::not_found,
+                              "node " + st.self_name()
+                                + " hosts no aggregate type '" + wc.type
+                                + "'");
+  persistence::json j;
+  try {
+    j = persistence::json::parse(wc.command);
+  } catch (const std::exception& ex) {
+    return actors::make_error(ec::invalid_argument,
+                              std::string{"the command is not JSON: "}
+                                + ex.what());
+  }
+  auto cmd = model->decode_command(j);
+  if (!cmd)
+    return actors::to_caf(cmd.error());
+  auto rp = self->make_response_promise<wire_result>();
+  actors::command_msg msg{std::move(*cmd), {wc.correlation_id, wc.causation_id}};
+  bool open = st.cfg.dispatch(*model, wc.id, [&](const caf::actor& a) {
+    self->request(a, st.cfg.timeout, std::move(msg))
+      .then([rp](actors::command_result& r) mutable { rp.deliver(to_wire(r)); },
+            [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  });
+  if (!open)
+    rp.deliver(
+      actors::make_error(ec::unavailable, "the node is shutting down"));
+  return rp;
+}
+
+// The state of an aggregate hosted here, for another node.
+caf::result<wire_state> run_inspect(node_actor* self, const wire_inspect& wi) {
+  auto& st = self->state;
+  auto* model = st.cfg.view->model(wi.type);
+  if (model == nullptr)
+    return actors::make_error(ec::not_found,
+                              "node " + st.self_name()
+                                + " hosts no aggregate type '" + wi.type
+                                + "'");
+  if (!model->snapshots())
+    return actors::make_error(ec::invalid_argument,
+                              "the state of '" + wi.type
+                                + "' cannot cross nodes: give it "
+                                  "to_json/from_json");
+  auto rp = self->make_response_promise<wire_state>();
+  bool open = st.cfg.dispatch(*model, wi.id, [&](const caf::actor& a) {
+    self->request(a, st.cfg.timeout, actors::state_atom::value)
+      .then(
+        [rp, model](actors::state_view& v) mutable {
+          rp.deliver(wire_state{model->save(v.state.get()).dump(), v.version});
+        },
+        [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  });
+  if (!open)
+    rp.deliver(
+      actors::make_error(ec::unavailable, "the node is shutting down"));
+  return rp;
+}
+
+caf::behavior node(node_actor* self, node_config cfg) {
+  auto& st = self->state;
+  st.client = cfg.client;
+  st.cfg = std::move(cfg);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    for (const auto& [name, p] : self->state.peers)
+      if (p.handle.address() == dm.source) {
+        remove_peer(self, name, "connection lost: " + to_string(dm.reason));
+        return;
+      }
+  });
+  // Admin requests go to the projection manager (a client: to its node),
+  // which answers the original sender.
+  auto admin = [self](auto&&... xs) {
+    auto& st = self->state;
+    caf::actor target = st.cfg.manager;
+    if (st.client && !st.peers.empty())
+      target = st.peers.begin()->second.handle;
+    return self->delegate(target, std::forward<decltype(xs)>(xs)...);
+  };
   using namespace projections;
-  // The manager answers the original sender, wherever it is.
-  auto forward = [self, manager](auto&&... xs) {
-    return self->delegate(manager, std::forward<decltype(xs)>(xs)...);
-  };
   return {
-    [forward](status_atom x) { return forward(x); },
-    [forward](const control_msg& x) { return forward(x); },
-    [forward](dead_letters_atom x, const std::string& name) {
-      return forward(x, name);
+    // -- operators (eventsource --node, a client's runtime) --
+    [admin](status_atom x) { return admin(x); },
+    [admin](const control_msg& x) { return admin(x); },
+    [admin](dead_letters_atom x, const std::string& name) {
+      return admin(x, name);
     },
-    [forward](redrive_atom x, int64_t id) { return forward(x, id); },
-    [forward](discard_atom x, int64_t id) { return forward(x, id); },
+    [admin](redrive_atom x, int64_t id) { return admin(x, id); },
+    [admin](discard_atom x, int64_t id) { return admin(x, id); },
+    [self](members_atom) -> caf::result<std::vector<cluster_member>> {
+      auto& st = self->state;
+      if (st.client) {
+        if (st.peers.empty())
+          return no_route(self);
+        auto rp = self->make_response_promise<std::vector<cluster_member>>();
+        return rp.delegate(st.peers.begin()->second.handle,
+                           members_atom::value);
+      }
+      auto now = steady::now();
+      std::vector<cluster_member> out{
+        {st.self_name(), true, 0, static_cast<int64_t>(st.cfg.live())}};
+      for (const auto& [name, p] : st.peers)
+        out.push_back(
+          {name, false,
+           std::chrono::duration_cast<std::chrono::milliseconds>(now - p.heard)
+             .count(),
+           p.aggregates});
+      std::sort(out.begin(), out.end(),
+                [](const auto& x, const auto& y) { return x.address < y.address; });
+      return out;
+    },
+    // -- membership --
+    [self](join_atom, const std::string& name,
+           const std::vector<std::string>& theirs)
+      -> caf::result<std::string, std::vector<std::string>> {
+      auto& st = self->state;
+      if (st.client || st.leaving)
+        return actors::make_error(ec::unavailable, "not accepting members");
+      if (!name.empty()) { // a member, not a client
+        add_peer(self, name,
+                 caf::actor_cast<caf::actor>(self->current_sender()));
+        learn(self, theirs);
+      }
+      return {st.self_name(), st.member_names()};
+    },
+    [self](heartbeat_atom, const std::string& name,
+           const std::vector<std::string>& theirs, int64_t aggregates) {
+      auto& st = self->state;
+      if (st.client || st.leaving)
+        return;
+      if (st.peers.count(name) == 0) // silent for a while, now back
+        add_peer(self, name,
+                 caf::actor_cast<caf::actor>(self->current_sender()));
+      auto i = st.peers.find(name);
+      if (i != st.peers.end()) {
+        i->second.heard = steady::now();
+        i->second.aggregates = aggregates;
+      }
+      learn(self, theirs);
+    },
+    [self](leave_atom, const std::string& name) {
+      remove_peer(self, name, "left");
+    },
+    [self](leave_atom) {
+      auto& st = self->state;
+      st.leaving = true;
+      for (const auto& kv : st.peers)
+        if (!st.client)
+          self->send(kv.second.handle, leave_atom::value, st.self_name());
+    },
+    [self](tick_atom) { tick(self); },
+    [self](start_atom) -> caf::result<std::string> {
+      auto& st = self->state;
+      st.cfg.view->set_members(st.member_names());
+      if (!st.client) {
+        tick(self);
+        return st.self_name();
+      }
+      auto rp = self->make_response_promise<std::string>();
+      connect(self, st.cfg.seeds.front(),
+              [self, rp](const caf::error& err) mutable {
+                if (err)
+                  rp.deliver(err);
+                else
+                  rp.deliver(self->state.peers.empty()
+                               ? std::string{}
+                               : self->state.peers.begin()->first);
+              });
+      return rp;
+    },
+    // -- from this node's runtime: aggregates another member owns --
+    [self](actors::routed_command& rc)
+      -> caf::result<actors::command_result> {
+      auto rp = self->make_response_promise<actors::command_result>();
+      auto& st = self->state;
+      auto type = rc.model->type();
+      auto member = route(self, type, rc.id);
+      if (member.empty()) {
+        rp.deliver(no_route(self));
+      } else if (member == st.self_name()) { // the members changed meanwhile
+        if (!st.cfg.dispatch(*rc.model, rc.id, [&](const caf::actor& a) {
+              rp.delegate(a, std::move(rc.msg));
+            }))
+          rp.deliver(actors::make_error(ec::unavailable,
+                                        "the node is shutting down"));
+      } else {
+        auto j = rc.model->encode_command(rc.msg.command.get());
+        if (!j) {
+          rp.deliver(actors::to_caf(j.error()));
+          return rp;
+        }
+        wire_command wc{type, rc.id, j->dump(),
+                        rc.msg.metadata.correlation_id,
+                        rc.msg.metadata.causation_id, !st.client};
+        forward<wire_result>(self, member, rp, std::move(wc),
+                             [](const wire_result& r) { return from_wire(r); });
+      }
+      return rp;
+    },
+    [self](actors::routed_inspect& ri) -> caf::result<actors::state_view> {
+      auto rp = self->make_response_promise<actors::state_view>();
+      auto& st = self->state;
+      auto type = ri.model->type();
+      auto member = route(self, type, ri.id);
+      if (member.empty()) {
+        rp.deliver(no_route(self));
+      } else if (member == st.self_name()) {
+        if (!st.cfg.dispatch(*ri.model, ri.id, [&](const caf::actor& a) {
+              rp.delegate(a, actors::state_atom::value);
+            }))
+          rp.deliver(actors::make_error(ec::unavailable,
+                                        "the node is shutting down"));
+      } else {
+        const auto* model = ri.model;
+        forward<wire_state>(
+          self, member, rp, wire_inspect{type, ri.id, !st.client},
+          [model](const wire_state& ws) -> result<actors::state_view> {
+            try {
+              auto s = model->load(persistence::json::parse(ws.state));
+              if (!s)
+                return s.error();
+              return actors::state_view{std::move(*s), ws.version};
+            } catch (const std::exception& ex) {
+              return es::error{ec::corrupt_event,
+                               std::string{"a state from another node is "
+                                           "not JSON: "}
+                                 + ex.what()};
+            }
+          });
+      }
+      return rp;
+    },
+    // A client reads streams through its node.
+    [self](actors::read_stream_msg& r) -> caf::result<actors::stream_events> {
+      auto rp = self->make_response_promise<actors::stream_events>();
+      auto member = route(self, "", r.stream_id);
+      if (member.empty())
+        rp.deliver(no_route(self));
+      else
+        forward<std::vector<wire_event>>(
+          self, member, rp, wire_read{r.stream_id},
+          [](const std::vector<wire_event>& ws) -> result<actors::stream_events> {
+            actors::stream_events out;
+            out.events.reserve(ws.size());
+            for (const auto& w : ws) {
+              auto e = detail::from_wire(w);
+              if (!e)
+                return e.error();
+              out.events.push_back(std::move(*e));
+            }
+            return out;
+          });
+      return rp;
+    },
+    // -- from other nodes and clients --
+    [self](wire_command& wc) -> caf::result<wire_result> {
+      auto member = wc.routed ? std::string{} : route(self, wc.type, wc.id);
+      if (member.empty() || member == self->state.self_name())
+        return run_command(self, wc);
+      auto rp = self->make_response_promise<wire_result>();
+      wc.routed = true;
+      forward<wire_result>(self, member, rp, std::move(wc),
+                           [](wire_result& r) { return result<wire_result>{std::move(r)}; });
+      return rp;
+    },
+    [self](wire_inspect& wi) -> caf::result<wire_state> {
+      auto member = wi.routed ? std::string{} : route(self, wi.type, wi.id);
+      if (member.empty() || member == self->state.self_name())
+        return run_inspect(self, wi);
+      auto rp = self->make_response_promise<wire_state>();
+      wi.routed = true;
+      forward<wire_state>(self, member, rp, std::move(wi),
+                          [](wire_state& r) { return result<wire_state>{std::move(r)}; });
+      return rp;
+    },
+    [self](const wire_read& wr) -> caf::result<std::vector<wire_event>> {
+      auto rp = self->make_response_promise<std::vector<wire_event>>();
+      self
+        ->request(self->state.cfg.readers, self->state.cfg.timeout,
+                  actors::read_stream_msg{wr.stream_id, 1})
+        .then(
+          [rp](actors::stream_events& s) mutable {
+            std::vector<wire_event> out;
+            out.reserve(s.events.size());
+            for (const auto& e : s.events)
+              out.push_back(detail::to_wire(e));
+            rp.deliver(std::move(out));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
   };
+}
+
+// A client's stand-in for the projection manager: it has none.
+caf::behavior no_manager(caf::event_based_actor* self) {
+  self->set_default_handler(
+    [](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
+      return actors::make_error(ec::unavailable,
+                                "not connected to the node");
+    });
+  return {[](tick_atom) {
+    // nop: everything goes to the default handler
+  }};
+}
+
+} // namespace
+
+caf::actor spawn_node(caf::actor_system& sys, node_config cfg) {
+  if (!cfg.manager)
+    cfg.manager = sys.spawn(no_manager);
+  return sys.spawn(node, std::move(cfg));
 }
 
 } // namespace es::detail

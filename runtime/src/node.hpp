@@ -1,17 +1,128 @@
-// What a node shares with the programs that talk to it over CAF networking
-// (private to the runtime library).
+// A node: the actor a runtime publishes on its port (private to the runtime
+// library). It is
+// - the admin endpoint of `eventsource --node` (projections, dead letters,
+//   members), forwarding to the projection manager;
+// - a cluster member: it joins the seed peers, exchanges member lists with
+//   heartbeats, removes members that go silent or whose connection drops,
+//   and lets members that come back rejoin;
+// - the router between nodes: commands for aggregates another member owns
+//   go to that member's node actor (as JSON, see wire.hpp) and the reply
+//   comes back through here; commands from other members run on this node.
+// A client (runtime_options::via) runs the same actor: it joins no one,
+// connects to one node and sends it everything.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/duration.hpp>
 #include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+namespace es::actors {
+class aggregate_model;
+} // namespace es::actors
 
 namespace es::detail {
+
+// (members_atom) -> std::vector<cluster_member>
+using members_atom = caf::atom_constant<caf::atom("es_membrs")>;
+// (join_atom, name, members) -> (name, members); an empty name: a client.
+using join_atom = caf::atom_constant<caf::atom("es_join")>;
+// (heartbeat_atom, name, members, live aggregates), no reply.
+using heartbeat_atom = caf::atom_constant<caf::atom("es_heart")>;
+// (leave_atom, name) from a member; (leave_atom) from the runtime.
+using leave_atom = caf::atom_constant<caf::atom("es_leave")>;
+// (start_atom) -> name, from the runtime once the node is published: a
+// member starts its heartbeats and joins its seeds (the reply is its own
+// name); a client connects to its node (the reply is the node's name).
+using start_atom = caf::atom_constant<caf::atom("es_start")>;
 
 /// Registers eventsource's message types and error category with `cfg`.
 /// Both ends of a connection must call it (CAF serializes by type name).
 void add_types(caf::actor_system_config& cfg);
 
-/// The admin actor a node publishes on its port: it forwards operators'
-/// requests (projection status and control, dead letters) to `manager`.
-caf::behavior node_admin(caf::event_based_actor* self, caf::actor manager);
+/// Splits "host:port" (port 1..65535); false when `address` is not one.
+bool split_address(const std::string& address, std::string& host,
+                   uint16_t& port);
+
+/// The members and the aggregate types this node hosts: read by the runtime
+/// for every command (who owns it), changed by the node actor. Thread-safe.
+class cluster_view {
+public:
+  /// Sets this node's "host:port" (a client has none). Call it before the
+  /// node actor starts.
+  void set_self(std::string self) {
+    self_ = std::move(self);
+  }
+
+  const std::string& self() const {
+    return self_;
+  }
+
+  /// Returns the member owning (type, id); empty when none is known.
+  std::string owner(std::string_view type, std::string_view id) const;
+
+  /// Returns true when this node owns (type, id).
+  bool owns(std::string_view type, std::string_view id) const {
+    return !self_.empty() && owner(type, id) == self_;
+  }
+
+  void set_members(std::vector<std::string> members);
+
+  std::vector<std::string> members() const;
+
+  /// Lets other nodes send commands for `model`'s type here.
+  void host(const actors::aggregate_model& model);
+
+  /// Returns the hosted model of `type`, or null.
+  const actors::aggregate_model* model(const std::string& type) const;
+
+private:
+  std::string self_; // set before any other thread reads it
+  mutable std::mutex mtx_;
+  std::vector<std::string> members_;
+  std::unordered_map<std::string, const actors::aggregate_model*> models_;
+};
+
+/// What the node actor needs from its runtime.
+struct node_config {
+  std::shared_ptr<cluster_view> view;
+  /// A client joins no one and sends everything to its one seed.
+  bool client = false;
+  /// Members to join and rejoin (a client: the one node it talks to).
+  std::vector<std::string> seeds;
+  /// The projection manager (a client: none, it asks its node).
+  caf::actor manager;
+  /// Stream reads for clients.
+  caf::actor readers;
+  /// How long a forwarded request may take.
+  caf::duration timeout;
+  /// A member silent this long is removed; also bounds a connection
+  /// attempt.
+  caf::timespan failure_timeout;
+  /// Sends to the local instance of (model, id); false when the runtime is
+  /// shutting down.
+  std::function<bool(const actors::aggregate_model&, const std::string&,
+                     const std::function<void(const caf::actor&)>&)>
+    dispatch;
+  /// Returns the number of live aggregates here.
+  std::function<size_t()> live;
+  /// Called after the members changed (passivates what moved away).
+  std::function<void()> changed;
+  /// Lines for the operator: members joining and leaving, peers that
+  /// cannot be reached.
+  std::function<void(const std::string&)> log;
+};
+
+/// Spawns the node actor.
+caf::actor spawn_node(caf::actor_system& sys, node_config cfg);
 
 } // namespace es::detail

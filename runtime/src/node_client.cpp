@@ -117,4 +117,8 @@ result<void> node_client::discard(int64_t id) {
   return {};
 }
 
+result<std::vector<cluster_member>> node_client::members() {
+  return impl_->ask<std::vector<cluster_member>>(detail::members_atom::value);
+}
+
 } // namespace es

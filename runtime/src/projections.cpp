@@ -6,6 +6,10 @@
 namespace es {
 
 caf::expected<void> runtime::add_projection(projection p) {
+  if (impl_->client())
+    return actors::make_error(ec::invalid_argument,
+                              "a client (via " + impl_->opts.via
+                                + ") runs no projections: its nodes do");
   auto def = std::make_shared<const projection>(std::move(p));
   return impl_->ask<void>([&](caf::scoped_actor& self) {
     return self->request(impl_->projections, timeout(),

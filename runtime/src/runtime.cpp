@@ -65,6 +65,27 @@ caf::behavior janitor(caf::event_based_actor* self, actors::registry* reg,
   }};
 }
 
+// The cluster options make sense together.
+es::error check_cluster_options(const runtime_options& opts) {
+  auto bad = [](std::string what) {
+    return es::error{ec::invalid_argument, std::move(what)};
+  };
+  std::string host;
+  uint16_t port = 0;
+  for (const auto& peer : opts.peers)
+    if (!detail::split_address(peer, host, port))
+      return bad("peer '" + peer + "' is not HOST:PORT");
+  if (!opts.peers.empty() && !opts.node_port)
+    return bad("peers need a node_port");
+  if (!opts.via.empty() && !detail::split_address(opts.via, host, port))
+    return bad("via '" + opts.via + "' is not HOST:PORT");
+  if (!opts.via.empty() && opts.node_port)
+    return bad("a client (via) has no node_port");
+  if (opts.failure_timeout < std::chrono::milliseconds{100})
+    return bad("failure_timeout must be at least 100 ms");
+  return {};
+}
+
 } // namespace
 
 // The catalog, the manager and (on PostgreSQL) the notification pump.
@@ -99,17 +120,56 @@ caf::error runtime::impl::start_projections(bool detached) {
 }
 
 caf::error runtime::impl::start_node() {
-  admin = sys->spawn(detail::node_admin, projections);
-  // reuse: a node restarted at once can bind its port again (TIME_WAIT); a
-  // port another process listens on still fails.
-  auto bound = sys->middleman().publish(admin, *opts.node_port,
-                                        opts.node_host.c_str(), true);
-  if (!bound)
+  detail::node_config nc;
+  nc.view = view = std::make_shared<detail::cluster_view>();
+  nc.client = client();
+  nc.seeds = client() ? std::vector<std::string>{opts.via} : opts.peers;
+  nc.manager = client() ? caf::actor{} : projections;
+  nc.readers = readers;
+  nc.timeout = ctx->timeout;
+  nc.failure_timeout
+    = std::chrono::duration_cast<caf::timespan>(opts.failure_timeout);
+  auto* reg = instances.get();
+  auto* sysp = sys.get();
+  nc.dispatch = [reg, sysp, context = ctx](
+                  const actors::aggregate_model& model, const std::string& id,
+                  const std::function<void(const caf::actor&)>& send) {
+    auto spawn = [&](bool waiting) {
+      return actors::spawn_aggregate(*sysp, context, model, id, waiting);
+    };
+    return reg->dispatch(model.type(), id, spawn, send);
+  };
+  // What another member owns now passivates here.
+  nc.changed = [reg, v = view.get()] {
+    reg->passivate_if([v](std::string_view type, std::string_view id) {
+      return !v->owns(type, id);
+    });
+  };
+  nc.live = [reg] { return reg->live(); };
+  nc.log = opts.cluster_log;
+  node = detail::spawn_node(*sys, std::move(nc));
+  if (client()) {
+    projections = node; // projection requests go to the node
+  } else {
+    // reuse: a node restarted at once can bind its port again (TIME_WAIT);
+    // a port another process listens on still fails.
+    auto bound = sys->middleman().publish(node, *opts.node_port,
+                                          opts.node_host.c_str(), true);
+    if (!bound)
+      return actors::make_error(ec::unavailable,
+                                "cannot serve the node on " + opts.node_host
+                                  + ":" + std::to_string(*opts.node_port)
+                                  + ": " + sys->render(bound.error()));
+    port = *bound;
+    view->set_self(opts.node_host + ":" + std::to_string(port));
+  }
+  auto started = ask<std::string>([&](caf::scoped_actor& self) {
+    return self->request(node, caf::infinite, detail::start_atom::value);
+  });
+  if (!started)
     return actors::make_error(ec::unavailable,
-                              "cannot serve the node on " + opts.node_host
-                                + ":" + std::to_string(*opts.node_port) + ": "
-                                + sys->render(bound.error()));
-  port = *bound;
+                              "cannot reach node " + opts.via + ": "
+                                + actors::from_caf(started.error()).message());
   return caf::none;
 }
 
@@ -117,6 +177,8 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
   if (opts.readers == 0 || opts.max_batch == 0)
     return actors::make_error(ec::invalid_argument,
                               "readers and max_batch must be at least 1");
+  if (auto bad = check_cluster_options(opts))
+    return actors::to_caf(bad);
   auto stores = open_stores(opts);
   if (!stores)
     return actors::to_caf(stores.error());
@@ -127,7 +189,7 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
   else if (opts.scheduler_threads > 0)
     im->cfg.set("scheduler.max-threads", opts.scheduler_threads);
   detail::add_types(im->cfg);
-  if (opts.node_port)
+  if (opts.node_port || !opts.via.empty())
     im->cfg.load<caf::io::middleman>();
   im->sys = std::make_unique<caf::actor_system>(im->cfg);
   auto& sys = *im->sys;
@@ -158,8 +220,9 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
                    ? caf::duration{opts.request_timeout}
                    : caf::duration{caf::infinite};
   im->ctx = std::move(ctx);
-  auto err = im->start_projections(detached);
-  if (!err && opts.node_port)
+  // A client runs no projections: its node answers for them.
+  auto err = im->client() ? caf::error{} : im->start_projections(detached);
+  if (!err && (opts.node_port || im->client()))
     err = im->start_node();
   if (err) {
     im->stop(); // else the system waits forever for the timers' actors
@@ -175,6 +238,9 @@ runtime::runtime(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {
 
 runtime::~runtime() {
   auto& im = *impl_;
+  // Leave the cluster first: the members stop sending commands here.
+  if (im.node)
+    caf::anon_send(im.node, detail::leave_atom::value);
   // Live aggregates finish what is in their mailboxes, then stop.
   im.instances->close();
   if (im.opts.deterministic)
@@ -189,24 +255,44 @@ runtime::~runtime() {
 void runtime::impl::stop() {
   pump.reset();
   // The journal commits what is queued before it exits.
-  for (auto* a : {&admin, &journal, &readers, &refuse, &sweeper, &projections})
+  for (auto* a : {&node, &journal, &readers, &refuse, &sweeper, &projections})
     if (*a)
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
   run_pending();
   ctx.reset();
-  admin = journal = readers = refuse = sweeper = projections = nullptr;
+  node = journal = readers = refuse = sweeper = projections = nullptr;
   sys.reset(); // waits for every actor to finish
 }
 
-void runtime::dispatch(const actors::aggregate_model& model,
-                       const std::string& id,
-                       const std::function<void(const caf::actor&)>& send) {
+void runtime::dispatch(
+  const actors::aggregate_model& model, const std::string& id,
+  const std::function<void(const caf::actor&, bool routed)>& send) {
   auto& im = *impl_;
+  if (im.view && !im.view->owns(model.type(), id)) {
+    send(im.node, true);
+    return;
+  }
   auto spawn = [&](bool waiting) {
     return actors::spawn_aggregate(*im.sys, im.ctx, model, id, waiting);
   };
-  if (!im.instances->dispatch(model.type(), id, spawn, send))
-    send(im.refuse);
+  auto local = [&](const caf::actor& a) { send(a, false); };
+  if (!im.instances->dispatch(model.type(), id, spawn, local))
+    send(im.refuse, false);
+}
+
+void runtime::host(const actors::aggregate_model& model) {
+  if (impl_->view)
+    impl_->view->host(model);
+}
+
+caf::expected<std::vector<cluster_member>> runtime::members() {
+  if (!impl_->node)
+    return actors::make_error(ec::invalid_argument,
+                              "this runtime has no networking (node_port "
+                              "and via are not set)");
+  return impl_->ask<std::vector<cluster_member>>([&](caf::scoped_actor& self) {
+    return self->request(impl_->node, timeout(), detail::members_atom::value);
+  });
 }
 
 caf::expected<command_result>
@@ -216,9 +302,12 @@ runtime::execute(const actors::aggregate_model& model, const std::string& id,
     using handle_type = decltype(self->request(
       std::declval<caf::actor>(), caf::duration{}, std::move(msg)));
     std::optional<handle_type> handle;
-    dispatch(model, id, [&](const caf::actor& target) {
-      handle.emplace(
-        self->request(target, timeout(), std::move(msg)));
+    dispatch(model, id, [&](const caf::actor& target, bool routed) {
+      if (routed)
+        handle.emplace(self->request(
+          target, timeout(), actors::routed_command{&model, id, std::move(msg)}));
+      else
+        handle.emplace(self->request(target, timeout(), std::move(msg)));
     });
     return std::move(*handle);
   });
@@ -231,9 +320,13 @@ runtime::inspect(const actors::aggregate_model& model, const std::string& id) {
       std::declval<caf::actor>(), caf::duration{},
       actors::state_atom::value));
     std::optional<handle_type> handle;
-    dispatch(model, id, [&](const caf::actor& target) {
-      handle.emplace(
-        self->request(target, timeout(), actors::state_atom::value));
+    dispatch(model, id, [&](const caf::actor& target, bool routed) {
+      if (routed)
+        handle.emplace(self->request(target, timeout(),
+                                     actors::routed_inspect{&model, id}));
+      else
+        handle.emplace(
+          self->request(target, timeout(), actors::state_atom::value));
     });
     return std::move(*handle);
   });
@@ -241,8 +334,10 @@ runtime::inspect(const actors::aggregate_model& model, const std::string& id) {
 
 caf::expected<std::vector<persistence::recorded_event>>
 runtime::read_stream(const std::string& stream_id) {
+  // A client reads through its node.
+  auto& reader = impl_->client() ? impl_->node : impl_->readers;
   auto r = impl_->ask<actors::stream_events>([&](caf::scoped_actor& self) {
-    return self->request(impl_->readers, timeout(),
+    return self->request(reader, timeout(),
                          actors::read_stream_msg{stream_id, 1});
   });
   if (!r)

@@ -11,6 +11,7 @@
 #include "es/persistence/projection_catalog.hpp"
 #include "es/projections/notifications.hpp"
 #include "es/runtime.hpp"
+#include "node.hpp"
 
 namespace es {
 
@@ -25,8 +26,10 @@ struct runtime::impl {
   caf::actor refuse;
   caf::actor sweeper;
   caf::actor projections;
-  caf::actor admin;
-  uint16_t port = 0; // of `admin`; 0: not published
+  caf::actor node; // with networking: see node.hpp
+  uint16_t port = 0; // of `node`; 0: not published
+  // Who owns which aggregate; null without networking.
+  std::shared_ptr<detail::cluster_view> view;
   std::unique_ptr<projections::notification_pump> pump;
   std::shared_ptr<const actors::aggregate_context> ctx;
 
@@ -34,8 +37,13 @@ struct runtime::impl {
   // PostgreSQL) the notification pump.
   caf::error start_projections(bool detached);
 
-  // Publishes the admin actor on `opts.node_port`.
+  // Spawns the node actor; publishes it on `opts.node_port` (a client:
+  // connects to `opts.via`).
   caf::error start_node();
+
+  bool client() const {
+    return !opts.via.empty();
+  }
 
   // Stops the actors (the journal commits what it holds first) and the
   // actor system.

@@ -5,6 +5,7 @@
 //   if (!node) die(node.error());                  // unavailable: not there
 //   auto all = (*node)->projections();             // as that node sees them
 //   auto done = (*node)->control("bank_balances", projection_op::rebuild);
+//   auto members = (*node)->members();            // the cluster it sees
 //
 // A node serves its admin actor when `runtime_options::node_port` is set.
 // Every call waits for the node's reply, at most `timeout`. Errors are the
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "es/cluster.hpp"
 #include "es/error.hpp"
 #include "es/persistence/projection_catalog.hpp"
 #include "es/projections/status.hpp"
@@ -56,6 +58,10 @@ public:
 
   /// Deletes dead letter `id`. Errors: `not_found`.
   [[nodiscard]] result<void> discard(int64_t id);
+
+  /// Returns the cluster's members as the node sees them (see
+  /// es/cluster.hpp), ordered by address.
+  [[nodiscard]] result<std::vector<cluster_member>> members();
 
 private:
   struct impl;

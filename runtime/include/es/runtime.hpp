@@ -36,6 +36,7 @@
 #include "es/actors/aggregate_model.hpp"
 #include "es/actors/errors.hpp"
 #include "es/actors/messages.hpp"
+#include "es/cluster.hpp"
 #include "es/projections/manager.hpp"
 #include "es/projections/projection.hpp"
 
@@ -73,12 +74,27 @@ struct runtime_options {
   /// Projections re-check the store and the operators' requests this often
   /// (the fallback when PostgreSQL notifications are lost).
   std::chrono::milliseconds projection_poll{1000};
-  /// Serve the node's admin actor (for `eventsource --node`) on this TCP
-  /// port; 0 picks a free one (see runtime::node_port); none: no networking.
+  /// Make this runtime a node on this TCP port: a cluster member (see
+  /// `peers`) that also serves `eventsource --node`. 0 picks a free port
+  /// (see runtime::node_port); none: no networking.
   std::optional<uint16_t> node_port;
-  /// The address the node port binds to. The default takes no connections
-  /// from other machines.
+  /// The address the node port binds to, and this member's name with the
+  /// port ("127.0.0.1:4710"). The default takes no connections from other
+  /// machines.
   std::string node_host = "127.0.0.1";
+  /// Members to join ("host:port"); a node retries those that do not
+  /// answer, and others find it through them. Needs `node_port`.
+  std::vector<std::string> peers;
+  /// A member silent this long is removed (it sends heartbeats four times
+  /// as often); also bounds each connection attempt.
+  std::chrono::milliseconds failure_timeout{3000};
+  /// A client of a cluster: "host:port" of a node that every command (and
+  /// projection request) goes to; this runtime hosts no aggregates and
+  /// runs no projections. Excludes `node_port`.
+  std::string via;
+  /// Receives one line per cluster event: members joining and leaving,
+  /// peers that cannot be reached. Called on an actor's thread.
+  std::function<void(const std::string&)> cluster_log;
   /// For tests: CAF's deterministic test scheduler, no threads of our own.
   bool deterministic = false;
 };
@@ -112,11 +128,16 @@ public:
       std::declval<caf::actor>(), caf::duration{},
       std::declval<actors::command_msg>()));
     std::optional<handle_type> handle;
+    const auto& model = actors::model_of<A>();
     actors::command_msg msg{
       std::make_shared<const typename A::command>(std::move(cmd)),
       std::move(meta)};
-    dispatch(actors::model_of<A>(), id, [&](const caf::actor& target) {
-      handle.emplace(self->request(target, timeout(), std::move(msg)));
+    dispatch(model, id, [&](const caf::actor& target, bool routed) {
+      if (routed)
+        handle.emplace(self->request(
+          target, timeout(), actors::routed_command{&model, id, std::move(msg)}));
+      else
+        handle.emplace(self->request(target, timeout(), std::move(msg)));
     });
     return std::move(*handle);
   }
@@ -142,6 +163,16 @@ public:
     return aggregate_view<A>{
       *static_cast<const typename A::state*>(view->state.get()),
       view->version};
+  }
+
+  /// Lets other nodes of the cluster (and clients) send commands for
+  /// aggregates of type `A` to this node. Call it at start-up for every
+  /// type the node serves; its commands (and, for `inspect` from other
+  /// nodes, its state) need to_json/from_json and a `type_name` (see
+  /// es/aggregate.hpp).
+  template <class A>
+  void host() {
+    host(actors::model_of<A>());
   }
 
   /// Returns upcaster registration for `A`'s events (do it before the
@@ -184,9 +215,14 @@ public:
   /// es/projections/manager.hpp).
   caf::actor projection_manager() const;
 
-  /// Returns the port the node's admin actor listens on; 0 when
-  /// `options().node_port` is not set.
+  /// Returns the port the node listens on; 0 when `options().node_port` is
+  /// not set.
   uint16_t node_port() const;
+
+  /// Returns the members of the cluster as this node sees them (a client:
+  /// as its node sees them), ordered by address. Waits. Errors:
+  /// `invalid_argument` (no networking), `unavailable`.
+  caf::expected<std::vector<cluster_member>> members();
 
   /// Returns the number of live aggregate actors.
   size_t live_aggregates() const;
@@ -204,8 +240,13 @@ private:
 
   explicit runtime(std::unique_ptr<impl> ptr);
 
+  // Calls `send` with the actor that takes the next message for (model,
+  // id): the local instance (`routed` false), or this node's node actor
+  // when another member owns the aggregate or this runtime is a client.
   void dispatch(const actors::aggregate_model& model, const std::string& id,
-                const std::function<void(const caf::actor&)>& send);
+                const std::function<void(const caf::actor&, bool routed)>& send);
+
+  void host(const actors::aggregate_model& model);
 
   caf::expected<command_result> execute(const actors::aggregate_model& model,
                                         const std::string& id,

@@ -6,12 +6,17 @@
 //   auto state = m.initial_state();
 //   auto out = m.execute(state.get(), &cmd, metadata);   // events or rejection
 //   m.apply_pending(state, out);                         // after the commit
+//   auto wire = m.encode_command(&cmd);   // for another node: {"type", "data"}
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <cstring>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "es/aggregate.hpp"
@@ -70,6 +75,18 @@ public:
   /// Returns a copy of the state.
   virtual std::shared_ptr<const void> copy(const void* state) const = 0;
 
+  /// Returns the command as JSON, to send it to another node: for a
+  /// variant `{"type": <the alternative's type_name>, "data": ...}`. Errors:
+  /// `invalid_argument` when the command types cannot cross nodes (each
+  /// needs to_json/from_json and, in a variant, a `type_name`).
+  virtual result<persistence::json> encode_command(const void* command) const
+    = 0;
+
+  /// Returns a command read from `encode_command`'s JSON. Errors:
+  /// `invalid_argument` (unknown type, bad data, no codec).
+  virtual result<std::shared_ptr<const void>>
+  decode_command(const persistence::json& j) const = 0;
+
   /// Upcasters for this type's events (register before the first command).
   persistence::event_registry& registry() {
     return registry_;
@@ -95,6 +112,58 @@ struct has_json<
                  decltype(nlohmann::adl_serializer<T>::from_json(
                    std::declval<const persistence::json&>(),
                    std::declval<T&>()))>> : std::true_type {};
+
+template <class T, class = void>
+struct has_type_name : std::false_type {};
+
+template <class T>
+struct has_type_name<T, std::void_t<decltype(T::type_name)>>
+  : std::true_type {};
+
+// How a command crosses nodes: a struct as its JSON; a variant as the
+// alternative's type_name and JSON.
+template <class C>
+struct command_codec {
+  static constexpr bool enabled = has_json<C>::value;
+
+  static persistence::json encode(const C& c) {
+    return persistence::json(c);
+  }
+
+  static C decode(const persistence::json& j) {
+    return j.get<C>();
+  }
+};
+
+template <class... Cs>
+struct command_codec<std::variant<Cs...>> {
+  using variant = std::variant<Cs...>;
+
+  static constexpr bool enabled
+    = ((has_json<Cs>::value && has_type_name<Cs>::value) && ...);
+
+  static persistence::json encode(const variant& c) {
+    return std::visit(
+      [](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        return persistence::json{{"type", T::type_name},
+                                 {"data", persistence::json(x)}};
+      },
+      c);
+  }
+
+  static variant decode(const persistence::json& j) {
+    auto name = j.at("type").get<std::string>();
+    std::optional<variant> out;
+    ((!out && name == Cs::type_name
+        ? (out.emplace(std::in_place_type<Cs>, j.at("data").get<Cs>()), true)
+        : false),
+     ...);
+    if (!out)
+      throw std::invalid_argument("unknown command type '" + name + "'");
+    return std::move(*out);
+  }
+};
 
 template <class A, class = void>
 struct state_schema {
@@ -188,6 +257,38 @@ public:
 
   std::shared_ptr<const void> copy(const void* st) const override {
     return std::make_shared<const state>(*static_cast<const state*>(st));
+  }
+
+  result<persistence::json> encode_command(const void* cmd) const override {
+    using codec = detail::command_codec<command>;
+    if constexpr (codec::enabled)
+      return codec::encode(*static_cast<const command*>(cmd));
+    else
+      return no_codec();
+  }
+
+  result<std::shared_ptr<const void>>
+  decode_command(const persistence::json& j) const override {
+    using codec = detail::command_codec<command>;
+    if constexpr (codec::enabled) {
+      try {
+        return std::shared_ptr<const void>{
+          std::make_shared<const command>(codec::decode(j))};
+      } catch (const std::exception& ex) {
+        return {ec::invalid_argument, std::string{"cannot decode a '"}
+                                        + A::type + "' command: " + ex.what()};
+      }
+    } else {
+      return no_codec();
+    }
+  }
+
+private:
+  static es::error no_codec() {
+    return {ec::invalid_argument,
+            std::string{"'"} + A::type
+              + "' commands cannot cross nodes: give each command type "
+                "to_json/from_json and, in a variant, a type_name"};
   }
 };
 

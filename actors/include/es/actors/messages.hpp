@@ -1,6 +1,6 @@
 // The messages between the runtime's actors. All of them stay inside one
-// process (they carry shared pointers to avoid copying events); the cluster
-// layer converts what crosses a node boundary.
+// process (they carry shared pointers to avoid copying events); the
+// runtime's node actor converts what crosses a node boundary.
 #pragma once
 
 #include <memory>
@@ -115,6 +115,23 @@ struct state_view {
   int64_t version = 0;
 };
 
+class aggregate_model;
+
+/// Runtime -> its node actor: a command for an aggregate another node owns.
+/// Replied to with a `command_result`.
+struct routed_command {
+  const aggregate_model* model = nullptr;
+  std::string id;
+  command_msg msg;
+};
+
+/// Runtime -> its node actor: the state of an aggregate another node owns.
+/// Replied to with a `state_view`.
+struct routed_inspect {
+  const aggregate_model* model = nullptr;
+  std::string id;
+};
+
 // Atoms live in our namespace: CAF already has get_atom, ok_atom, ...
 using flush_atom = caf::atom_constant<caf::atom("es_flush")>;
 using go_atom = caf::atom_constant<caf::atom("es_go")>;
@@ -140,11 +157,13 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::actors::save_snapshot_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::actors::read_all_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::persistence::feed_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::actors::state_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::actors::routed_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::actors::routed_inspect)
 
 // The runtime registers these with its actor system
 // (`cfg.add_message_types<caf::id_block::eventsource>()`), which gives
-// them names in CAF's diagnostics. They are local-only for now: crossing a
-// node needs serializable forms (the cluster layer).
+// them names in CAF's diagnostics. They are local-only: what crosses a
+// node has serializable forms (runtime/src/wire.hpp).
 CAF_BEGIN_TYPE_ID_BLOCK(eventsource, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(eventsource, (es::actors::event_slice))
   CAF_ADD_TYPE_ID(eventsource, (std::shared_ptr<const es::actors::event_batch>))
@@ -160,4 +179,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(eventsource, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(eventsource, (es::actors::read_all_msg))
   CAF_ADD_TYPE_ID(eventsource, (es::persistence::feed_page))
   CAF_ADD_TYPE_ID(eventsource, (es::actors::state_view))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::routed_command))
+  CAF_ADD_TYPE_ID(eventsource, (es::actors::routed_inspect))
 CAF_END_TYPE_ID_BLOCK(eventsource)

@@ -20,6 +20,7 @@
 #include <list>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -65,6 +66,12 @@ public:
 
   /// Passivates instances idle longer than the idle timeout.
   void sweep();
+
+  /// Passivates the instances for which `moved(type, id)` returns true (in
+  /// a cluster: those another node owns now). Returns how many.
+  size_t passivate_if(
+    const std::function<bool(std::string_view type, std::string_view id)>&
+      moved);
 
   /// Stops routing and passivates every live instance.
   void close();
