@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <iomanip>
@@ -47,12 +48,14 @@ struct tally {
   int64_t events = 0;
   es::error first_error; ///< Of the errors (not rejected, no conflict).
   std::vector<int64_t> latencies_ns;
+  std::vector<std::pair<std::string, int64_t>> acks; ///< Account, version.
   double seconds = 0;
 };
 
 struct driver_state {
   es::runtime* rt = nullptr;
   phase job;
+  bool keep_acks = false;
   int64_t sent = 0;
   int64_t outstanding = 0;
   steady::time_point start;
@@ -106,9 +109,12 @@ void fill(driver_actor* self) {
     auto sent_at = steady::now();
     st.rt->request<account>(self, w.id, std::move(w.command))
       .then(
-        [self, sent_at](es::command_result& r) {
-          ++self->state.out.ok;
-          self->state.out.events += static_cast<int64_t>(r.events.size());
+        [self, sent_at, id = w.id](es::command_result& r) {
+          auto& out = self->state.out;
+          ++out.ok;
+          out.events += static_cast<int64_t>(r.events.size());
+          if (self->state.keep_acks && !r.events.empty())
+            out.acks.emplace_back(id, r.version);
           replied(self, sent_at);
         },
         [self, sent_at](caf::error& err) {
@@ -119,9 +125,11 @@ void fill(driver_actor* self) {
 }
 
 caf::behavior driver(driver_actor* self, es::runtime* rt, phase job,
+                     bool keep_acks,
                      std::shared_ptr<std::promise<tally>> done) {
   auto& st = self->state;
   st.rt = rt;
+  st.keep_acks = keep_acks;
   st.job = std::move(job);
   st.done = std::move(done);
   st.out.latencies_ns.reserve(static_cast<size_t>(st.job.total));
@@ -133,12 +141,12 @@ caf::behavior driver(driver_actor* self, es::runtime* rt, phase job,
 }
 
 // Runs one phase on the runtime's actor system; blocks until it is done.
-tally run_phase(es::runtime& rt, phase job) {
+tally run_phase(es::runtime& rt, phase job, bool keep_acks = false) {
   if (job.total == 0)
     return {};
   auto done = std::make_shared<std::promise<tally>>();
   auto result = done->get_future();
-  rt.system().spawn(driver, &rt, std::move(job), done);
+  rt.system().spawn(driver, &rt, std::move(job), keep_acks, done);
   return result.get();
 }
 
@@ -185,7 +193,16 @@ es::result<load_report> run_load(es::runtime& rt, const load_options& opts) {
       return task{std::move(id), deposit{amount(*rng)}};
     return task{std::move(id), withdraw{amount(*rng)}};
   };
-  auto t = run_phase(rt, {opts.commands, opts.concurrency, next});
+  auto t = run_phase(rt, {opts.commands, opts.concurrency, next},
+                     !opts.acks_path.empty());
+  if (!opts.acks_path.empty()) {
+    std::ofstream acks{opts.acks_path};
+    for (const auto& [id, version] : t.acks)
+      acks << id << ' ' << version << '\n';
+    if (!acks.flush())
+      return es::error{es::ec::invalid_argument,
+                       "cannot write " + opts.acks_path};
+  }
   std::sort(t.latencies_ns.begin(), t.latencies_ns.end());
   load_report r;
   r.commands_ok = t.ok;

@@ -39,6 +39,10 @@ struct load_options {
   uint64_t seed = 1;
   /// "memory" or "postgresql"; only reported.
   std::string store_kind = "memory";
+  /// When set, every acknowledged command of the measured phase is written
+  /// there as "ACCOUNT VERSION" (a line each), to check later that none
+  /// was lost.
+  std::string acks_path;
 };
 
 /// What the measured phase produced.

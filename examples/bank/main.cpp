@@ -263,6 +263,9 @@ void add_load_command(CLI::App& app, arguments& args) {
     ->check(integer_at_least(0))
     ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_flag("--json", args.json, "Also print the figures as one JSON line");
+  cmd->add_option("--acks", lo.acks_path,
+                  "Write each acknowledged command there as \"ACCOUNT "
+                  "VERSION\"");
   cmd->add_option("--wait-seconds", args.load_wait_seconds,
                   "How long to wait for the projections after the load")
     ->capture_default_str()

@@ -24,30 +24,13 @@ using es::projections::projection_options;
 
 namespace {
 
-// A runtime's store URL for the schema (libpq sets the search_path).
-std::string url_of(const es::test::pg_schema& db) {
-  auto url = es::test::database_url();
-  url += url.find('?') == std::string::npos ? '?' : '&';
-  return url + "options=-csearch_path%3D" + db.name();
-}
-
-// Waits up to 30 s for `done`; returns its last value.
-template <class F>
-bool eventually(F done) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return done();
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
-  return true;
-}
+using es::test::eventually;
 
 std::unique_ptr<es::runtime> start(const es::test::pg_schema& db,
                                    std::chrono::milliseconds poll
                                    = std::chrono::milliseconds{1000}) {
   es::runtime_options opts;
-  opts.store_url = url_of(db);
+  opts.store_url = db.url();
   opts.projection_poll = poll;
   auto rt = es::runtime::start(opts);
   if (!rt)
@@ -132,7 +115,7 @@ TEST(PostgresProjection, EventsOfAnotherProcessArriveThroughNotify) {
   auto rt = start(db, std::chrono::hours{1});
   db.exec("CREATE TABLE seen (pos bigint PRIMARY KEY)");
   ASSERT_TRUE(rt->add_projection(positions_model("seen")));
-  auto other = es::persistence::postgres_store::open(url_of(db));
+  auto other = es::persistence::postgres_store::open(db.url());
   ASSERT_TRUE(other);
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE((*other)->append("elsewhere", "account",
@@ -223,7 +206,7 @@ TEST(PostgresProjection, RequestsThroughTheDatabaseReachTheRunningNode) {
   deposit(*rt, "acct-1", 3);
   ASSERT_TRUE(rt->add_projection(positions_model("seen")));
   EXPECT_TRUE(eventually([&] { return holds_one_to_head(db, "seen"); }));
-  auto cli = es::persistence::postgres_catalog::open(url_of(db));
+  auto cli = es::persistence::postgres_catalog::open(db.url());
   ASSERT_TRUE(cli);
   auto state_is = [&](const char* s) {
     return db.query_int(std::string{"SELECT count(*) FROM es_projections"

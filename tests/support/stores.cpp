@@ -50,6 +50,12 @@ pg_schema::~pg_schema() {
   }
 }
 
+std::string pg_schema::url() const {
+  auto url = database_url();
+  url += url.find('?') == std::string::npos ? '?' : '&';
+  return url + "options=-csearch_path%3D" + name_;
+}
+
 persistence::postgres_options pg_schema::options() const {
   persistence::postgres_options opts;
   opts.schema = name_;

@@ -11,8 +11,10 @@
 // Outages: ES_REQUIRE_PG_CONTROL(); control_server("stop"); ...("start").
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -29,6 +31,19 @@ std::string database_url();
 /// Returns true when $CI is "true": database tests fail instead of skipping.
 bool in_ci();
 
+/// Waits up to 30 s for `done()` (networking and real threads: the only
+/// tests that poll); returns its last value.
+template <class F>
+bool eventually(F done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return done();
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  return true;
+}
+
 /// A schema of its own in the test database, created empty and dropped
 /// (with everything in it) on destruction.
 class pg_schema {
@@ -42,6 +57,10 @@ public:
   const std::string& name() const {
     return name_;
   }
+
+  /// Returns a store URL for a runtime that works in this schema (libpq
+  /// sets the search_path).
+  std::string url() const;
 
   /// Returns options that put a store's tables into this schema.
   persistence::postgres_options options() const;
