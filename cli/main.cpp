@@ -89,6 +89,12 @@ int main(int argc, char** argv) {
                  "commands go to it instead of the database; cluster needs it")
     ->type_name("HOST:PORT")
     ->check(host_port());
+  app.add_option("--tls-cert", ctx.tls_certificate,
+                 "With --node: this client's certificate (PEM), for nodes "
+                 "that run TLS");
+  app.add_option("--tls-key", ctx.tls_key, "With --node: its private key");
+  app.add_option("--tls-ca", ctx.tls_ca,
+                 "With --node: the CA that signed the node's certificate");
   set_example(&app, "--db postgresql://es@127.0.0.1:5432/es status");
   add_schema_commands(app, ctx, run);
   add_event_commands(app, ctx, run);

@@ -55,6 +55,8 @@ struct context {
   std::string url;
   /// HOST:PORT of a running node (`--node`); empty: the database.
   std::string node;
+  /// TLS files for the node (`--tls-cert`, `--tls-key`, `--tls-ca`).
+  std::string tls_certificate, tls_key, tls_ca;
   bool json = false;
 
   /// Prints the error line and returns `exit_failure`.

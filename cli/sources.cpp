@@ -198,7 +198,8 @@ result<std::unique_ptr<node_client>> connect_node(const context& ctx,
   uint16_t port = 0;
   std::from_chars(ctx.node.data() + colon + 1,
                   ctx.node.data() + ctx.node.size(), port);
-  return node_client::connect(host, port, timeout);
+  return node_client::connect(host, port, timeout,
+                              {ctx.tls_certificate, ctx.tls_key, ctx.tls_ca});
 }
 
 result<std::unique_ptr<source>> open_source(const context& ctx,

@@ -163,6 +163,7 @@ struct arguments {
   std::vector<std::string> peers; ///< bank serve
   int64_t failure_timeout_ms = 3000; ///< bank serve
   std::string via;                ///< a client of this node
+  es::tls_files tls;              ///< serve and --via
 };
 
 // Runs the load while sampling the projections' lag, then waits for them.
@@ -341,6 +342,12 @@ int main(int argc, char** argv) {
                  "Send every command through the node at HOST:PORT (a "
                  "`bank serve`) instead of hosting the accounts here")
     ->check(host_port());
+  app.add_option("--tls-cert", args.tls.certificate,
+                 "TLS between nodes (serve, --via): this node's certificate");
+  app.add_option("--tls-key", args.tls.key, "Its private key (PEM)");
+  app.add_option("--tls-ca", args.tls.ca,
+                 "The CA every member's certificate is signed by; peers "
+                 "without one are refused");
   app.add_option("--timeout-ms", args.timeout_ms,
                  "How long a command may take; 0: no limit")
     ->capture_default_str()
@@ -370,6 +377,8 @@ int main(int argc, char** argv) {
   opts.store_url = args.store;
   opts.request_timeout = std::chrono::milliseconds{args.timeout_ms};
   opts.via = args.via;
+  if (command == "serve" || !args.via.empty())
+    opts.tls = args.tls;
   if (command == "serve") {
     bank::block_stop_signals(); // before the runtime starts its threads
     opts.node_port = static_cast<uint16_t>(args.node_port);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -10,6 +11,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include <fcntl.h>
@@ -58,6 +60,35 @@ cluster_view::model(const std::string& type) const {
   std::unique_lock guard{mtx_};
   auto i = models_.find(type);
   return i == models_.end() ? nullptr : i->second;
+}
+
+// -- networking -------------------------------------------------------------------
+
+es::error check_tls(const tls_files& tls) {
+  if (!tls.enabled())
+    return {};
+  std::pair<const char*, const std::string*> files[] = {
+    {"certificate", &tls.certificate}, {"key", &tls.key}, {"CA", &tls.ca}};
+  for (auto [what, path] : files) {
+    if (path->empty())
+      return {ec::invalid_argument,
+              std::string{"TLS needs a certificate, its key and the CA: the "}
+                + what + " is missing"};
+    if (!std::ifstream{*path})
+      return {ec::invalid_argument,
+              std::string{"cannot read the TLS "} + what + " " + *path};
+  }
+  return {};
+}
+
+void use_networking(caf::actor_system_config& cfg, const tls_files& tls) {
+  cfg.load<caf::io::middleman>();
+  if (!tls.enabled())
+    return;
+  cfg.load<caf::openssl::manager>();
+  cfg.set("openssl.certificate", tls.certificate);
+  cfg.set("openssl.key", tls.key);
+  cfg.set("openssl.cafile", tls.ca);
 }
 
 // -- message types ----------------------------------------------------------------
@@ -194,6 +225,9 @@ struct node_state {
   std::set<std::string> connecting;  ///< Addresses being connected to.
   std::map<std::string, std::string> seed_names; ///< Seed -> member name.
   std::map<std::string, std::string> last_error; ///< Per address, logged.
+  /// Seeds that failed: when to dial again, and the delay after that (it
+  /// doubles up to 10 s, so that a peer that refuses us is not hammered).
+  std::map<std::string, std::pair<steady::time_point, caf::timespan>> backoff;
   std::map<uint64_t, pending_call> pending;
   uint64_t next_call = 0;
 
@@ -296,9 +330,18 @@ void connect(node_actor* self, const std::string& address,
              std::function<void(const caf::error&)> done) {
   auto& st = self->state;
   auto finish = [self, address, done](const caf::error& err) {
-    self->state.connecting.erase(address);
-    if (err)
-      self->state.unreachable(address, actors::from_caf(err).message());
+    auto& st = self->state;
+    st.connecting.erase(address);
+    if (err) {
+      st.unreachable(address, actors::from_caf(err).message());
+      auto [i, added] = st.backoff.try_emplace(address);
+      auto& [when, delay] = i->second;
+      delay = added ? st.cfg.failure_timeout / 4
+                    : std::min<caf::timespan>(delay * 2, std::chrono::seconds{10});
+      when = steady::now() + delay;
+    } else {
+      st.backoff.erase(address);
+    }
     if (done)
       done(err);
   };
@@ -317,7 +360,9 @@ void connect(node_actor* self, const std::string& address,
   self->request(probe, caf::infinite, probe_atom::value, host, port, timeout)
     .then(
       [=](bool) {
-        auto mm = self->system().middleman().actor_handle();
+        auto& sys = self->system();
+        auto mm = self->state.cfg.tls ? sys.openssl_manager().actor_handle()
+                                      : sys.middleman().actor_handle();
         self->request(mm, timeout, caf::connect_atom::value, host, port)
           .then(
             [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
@@ -378,7 +423,8 @@ void tick(node_actor* self) {
     auto i = st.seed_names.find(seed);
     bool member = i != st.seed_names.end()
                   && (i->second == st.self_name() || st.peers.count(i->second));
-    if (!member)
+    auto wait = st.backoff.find(seed);
+    if (!member && (wait == st.backoff.end() || wait->second.first <= now))
       connect(self, seed);
   }
   self->delayed_send(self, st.cfg.failure_timeout / 4, tick_atom::value);

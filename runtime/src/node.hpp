@@ -26,6 +26,9 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "es/cluster.hpp"
+#include "es/error.hpp"
+
 namespace es::actors {
 class aggregate_model;
 } // namespace es::actors
@@ -48,6 +51,14 @@ using start_atom = caf::atom_constant<caf::atom("es_start")>;
 /// Registers eventsource's message types and error category with `cfg`.
 /// Both ends of a connection must call it (CAF serializes by type name).
 void add_types(caf::actor_system_config& cfg);
+
+/// Returns why `tls` cannot be used (some files unset or unreadable), or
+/// no error. CAF hangs on a certificate file that does not exist.
+es::error check_tls(const tls_files& tls);
+
+/// Loads the middleman and, when `tls` is enabled, CAF's OpenSSL module
+/// with those files.
+void use_networking(caf::actor_system_config& cfg, const tls_files& tls);
 
 /// Splits "host:port" (port 1..65535); false when `address` is not one.
 bool split_address(const std::string& address, std::string& host,
@@ -97,6 +108,8 @@ struct node_config {
   std::shared_ptr<cluster_view> view;
   /// A client joins no one and sends everything to its one seed.
   bool client = false;
+  /// Connect to members over TLS (see use_networking).
+  bool tls = false;
   /// Members to join and rejoin (a client: the one node it talks to).
   std::vector<std::string> seeds;
   /// The projection manager (a client: none, it asks its node).

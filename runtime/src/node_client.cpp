@@ -5,6 +5,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/event_based_actor.hpp>
 
 #include "es/actors/errors.hpp"
@@ -20,9 +21,9 @@ struct node_client::impl {
   std::string address;
   caf::duration timeout;
 
-  impl(std::chrono::milliseconds t) : timeout(t) {
+  impl(std::chrono::milliseconds t, const tls_files& tls) : timeout(t) {
     detail::add_types(cfg);
-    cfg.load<caf::io::middleman>();
+    detail::use_networking(cfg, tls);
     cfg.set("scheduler.max-threads", 1);
     sys = std::make_unique<caf::actor_system>(cfg);
   }
@@ -74,10 +75,15 @@ node_client::~node_client() = default;
 
 result<std::unique_ptr<node_client>>
 node_client::connect(const std::string& host, uint16_t port,
-                     std::chrono::milliseconds timeout) {
-  auto im = std::make_unique<impl>(timeout);
+                     std::chrono::milliseconds timeout,
+                     const tls_files& tls) {
+  if (auto err = detail::check_tls(tls))
+    return err;
+  auto im = std::make_unique<impl>(timeout, tls);
   im->address = host + ":" + std::to_string(port);
-  auto admin = im->sys->middleman().remote_actor(host, port);
+  auto admin = tls.enabled()
+                 ? caf::openssl::remote_actor<caf::actor>(*im->sys, host, port)
+                 : im->sys->middleman().remote_actor(host, port);
   if (!admin)
     return es::error{ec::unavailable,
                      "cannot reach node " + im->address + ": "

@@ -6,6 +6,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -83,7 +84,9 @@ es::error check_cluster_options(const runtime_options& opts) {
     return bad("a client (via) has no node_port");
   if (opts.failure_timeout < std::chrono::milliseconds{100})
     return bad("failure_timeout must be at least 100 ms");
-  return {};
+  if (opts.tls.enabled() && !opts.node_port && opts.via.empty())
+    return bad("TLS needs networking (node_port or via)");
+  return detail::check_tls(opts.tls);
 }
 
 } // namespace
@@ -123,6 +126,7 @@ caf::error runtime::impl::start_node() {
   detail::node_config nc;
   nc.view = view = std::make_shared<detail::cluster_view>();
   nc.client = client();
+  nc.tls = opts.tls.enabled();
   nc.seeds = client() ? std::vector<std::string>{opts.via} : opts.peers;
   nc.manager = client() ? caf::actor{} : projections;
   nc.readers = readers;
@@ -153,8 +157,11 @@ caf::error runtime::impl::start_node() {
   } else {
     // reuse: a node restarted at once can bind its port again (TIME_WAIT);
     // a port another process listens on still fails.
-    auto bound = sys->middleman().publish(node, *opts.node_port,
-                                          opts.node_host.c_str(), true);
+    auto host = opts.node_host.c_str();
+    auto bound
+      = opts.tls.enabled()
+          ? caf::openssl::publish(node, *opts.node_port, host, true)
+          : sys->middleman().publish(node, *opts.node_port, host, true);
     if (!bound)
       return actors::make_error(ec::unavailable,
                                 "cannot serve the node on " + opts.node_host
@@ -190,7 +197,7 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
     im->cfg.set("scheduler.max-threads", opts.scheduler_threads);
   detail::add_types(im->cfg);
   if (opts.node_port || !opts.via.empty())
-    im->cfg.load<caf::io::middleman>();
+    detail::use_networking(im->cfg, opts.tls);
   im->sys = std::make_unique<caf::actor_system>(im->cfg);
   auto& sys = *im->sys;
   im->instances = std::make_unique<actors::registry>(

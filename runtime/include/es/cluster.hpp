@@ -23,6 +23,19 @@ struct cluster_member {
   int64_t aggregates = 0;   ///< Live aggregates, as of that heartbeat.
 };
 
+/// TLS between nodes and their clients (CAF's OpenSSL module): PEM files.
+/// Set all three or none; a peer without a certificate signed by `ca` is
+/// refused, and so is a peer that does not speak TLS.
+struct tls_files {
+  std::string certificate; ///< This node's certificate.
+  std::string key;         ///< Its private key (not encrypted).
+  std::string ca;          ///< The CA that signs every member's certificate.
+
+  bool enabled() const {
+    return !certificate.empty() || !key.empty() || !ca.empty();
+  }
+};
+
 template <class Inspector>
 auto inspect(Inspector& f, cluster_member& x) {
   return f(x.address, x.self, x.heard_ms_ago, x.aggregates);

@@ -29,11 +29,14 @@ namespace es {
 
 class node_client {
 public:
-  /// Connects to the node at `host`:`port`. Errors: `unavailable` (nothing
-  /// listens there, or it is not an eventsource node).
+  /// Connects to the node at `host`:`port` (over TLS with `tls`, as the
+  /// node requires). Errors: `unavailable` (nothing listens there, it is
+  /// not an eventsource node, or it refused the TLS handshake),
+  /// `invalid_argument` (TLS files missing).
   [[nodiscard]] static result<std::unique_ptr<node_client>>
   connect(const std::string& host, uint16_t port,
-          std::chrono::milliseconds timeout = std::chrono::seconds{30});
+          std::chrono::milliseconds timeout = std::chrono::seconds{30},
+          const tls_files& tls = {});
 
   ~node_client();
 

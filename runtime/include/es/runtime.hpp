@@ -92,6 +92,9 @@ struct runtime_options {
   /// projection request) goes to; this runtime hosts no aggregates and
   /// runs no projections. Excludes `node_port`.
   std::string via;
+  /// TLS for the node port and for connections to members (or, for a
+  /// client, to its node); off when empty.
+  tls_files tls;
   /// Receives one line per cluster event: members joining and leaving,
   /// peers that cannot be reached. Called on an actor's thread.
   std::function<void(const std::string&)> cluster_log;
