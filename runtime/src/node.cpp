@@ -288,8 +288,8 @@ void add_peer(node_actor* self, const std::string& name, caf::actor handle) {
   }
 }
 
-void remove_peer(node_actor* self, const std::string& name,
-                 const std::string& why) {
+// `name` by value: callers pass keys of `peers`, erased here.
+void remove_peer(node_actor* self, std::string name, const std::string& why) {
   auto& st = self->state;
   auto i = st.peers.find(name);
   if (i == st.peers.end())
