@@ -22,6 +22,7 @@
 
 #include "es/actors/aggregate_model.hpp"
 #include "es/actors/errors.hpp"
+#include "es/actors/journal.hpp"
 #include "es/actors/messages.hpp"
 #include "es/cluster.hpp"
 #include "es/placement.hpp"
@@ -106,6 +107,7 @@ void add_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<wire_inspect>("es.wire_inspect");
   cfg.add_message_type<wire_state>("es.wire_state");
   cfg.add_message_type<wire_read>("es.wire_read");
+  cfg.add_message_type<wire_batch>("es.wire_batch");
   cfg.add_error_category(
     caf::atom("es"),
     [](uint8_t code, caf::atom_value, const caf::message& ctx) {
@@ -584,6 +586,11 @@ caf::behavior node(node_actor* self, node_config cfg) {
   auto& st = self->state;
   st.client = cfg.client;
   st.cfg = std::move(cfg);
+  caf::group bus;
+  if (!st.client && st.cfg.journal) {
+    bus = self->system().groups().get_local(actors::bus_group());
+    self->join(bus);
+  }
   self->set_down_handler([self](caf::down_msg& dm) {
     for (const auto& [name, p] : self->state.peers)
       if (p.handle.address() == dm.source) {
@@ -774,6 +781,32 @@ caf::behavior node(node_actor* self, node_config cfg) {
             return out;
           });
       return rp;
+    },
+    // -- the event bus --
+    [self](std::shared_ptr<const actors::event_batch>& batch) {
+      auto& st = self->state;
+      // Only what this node committed: not what it relayed from others.
+      if (st.peers.empty() || !batch
+          || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.cfg.journal))
+        return;
+      wire_batch wb;
+      wb.events.reserve(batch->size());
+      for (const auto& e : *batch)
+        wb.events.push_back(detail::to_wire(e));
+      for (const auto& kv : st.peers)
+        self->send(kv.second.handle, wb);
+    },
+    [self, bus](const wire_batch& wb) {
+      auto batch = std::make_shared<actors::event_batch>();
+      batch->reserve(wb.events.size());
+      for (const auto& w : wb.events) {
+        auto e = detail::from_wire(w);
+        if (!e)
+          return; // the store has it: projections re-read on the gap
+        batch->push_back(std::move(*e));
+      }
+      if (bus && !batch->empty())
+        self->send(bus, std::shared_ptr<const actors::event_batch>{batch});
     },
     // -- from other nodes and clients --
     [self](wire_command& wc) -> caf::result<wire_result> {

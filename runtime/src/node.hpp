@@ -7,7 +7,12 @@
 //   and lets members that come back rejoin;
 // - the router between nodes: commands for aggregates another member owns
 //   go to that member's node actor (as JSON, see wire.hpp) and the reply
-//   comes back through here; commands from other members run on this node.
+//   comes back through here; commands from other members run on this node;
+// - the event bus between nodes: what this node's journal publishes on the
+//   local group "es.events" goes to every member, which publishes it on its
+//   own "es.events" (its projections get it without waiting for
+//   PostgreSQL's NOTIFY; a batch that arrives out of order is a gap they
+//   re-read from the store).
 // A client (runtime_options::via) runs the same actor: it joins no one,
 // connects to one node and sends it everything.
 #pragma once
@@ -116,6 +121,9 @@ struct node_config {
   caf::actor manager;
   /// Stream reads for clients.
   caf::actor readers;
+  /// The journal, whose batches go to the other members; none: the bus
+  /// stays local (memory stores are not shared).
+  caf::actor journal;
   /// How long a forwarded request may take.
   caf::duration timeout;
   /// A member silent this long is removed; also bounds a connection

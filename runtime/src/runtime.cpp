@@ -130,6 +130,10 @@ caf::error runtime::impl::start_node() {
   nc.seeds = client() ? std::vector<std::string>{opts.via} : opts.peers;
   nc.manager = client() ? caf::actor{} : projections;
   nc.readers = readers;
+  // Members share PostgreSQL; memory stores are each member's own, whose
+  // events must not reach the others' projections.
+  if (!is_memory(opts.store_url))
+    nc.journal = journal;
   nc.timeout = ctx->timeout;
   nc.failure_timeout
     = std::chrono::duration_cast<caf::timespan>(opts.failure_timeout);

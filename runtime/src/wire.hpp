@@ -38,6 +38,17 @@ wire_event to_wire(const persistence::recorded_event& e);
 /// Errors: `corrupt_event` (the JSON does not parse).
 result<persistence::recorded_event> from_wire(const wire_event& e);
 
+/// Events a member committed, for the other members' event bus (the fast
+/// path to their projections; the store stays the truth).
+struct wire_batch {
+  std::vector<wire_event> events;
+};
+
+template <class Inspector>
+auto inspect(Inspector& f, wire_batch& x) {
+  return f(x.events);
+}
+
 /// A command for aggregate `id` of type `type`: the model's
 /// `encode_command` JSON as text. Replied to with a `wire_result`. From a
 /// client it goes on to the member that owns the aggregate; from a member

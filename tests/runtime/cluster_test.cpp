@@ -14,7 +14,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <caf/scoped_actor.hpp>
+
 #include "account.hpp"
+#include "es/actors/journal.hpp"
 #include "es/node_client.hpp"
 #include "es/placement.hpp"
 #include "es/runtime.hpp"
@@ -497,6 +500,32 @@ TEST(PostgresCluster, CommandsThroughAnyMemberShareOneStore) {
   auto history = b->read_stream("acct-7");
   ASSERT_TRUE(history);
   EXPECT_EQ(history->size(), 2u);
+}
+
+// The journal's batches reach the other members' local bus group (the fast
+// path to their projections).
+TEST(PostgresCluster, EventsCommittedOnOneMemberReachTheOthersBus) {
+  ES_REQUIRE_DATABASE();
+  es::test::pg_schema db;
+  auto a = start_member({{}, db.url()});
+  auto b = start_member({{address(*a)}, db.url()});
+  ASSERT_TRUE(joined({a.get(), b.get()}));
+  caf::scoped_actor listener{b->system()};
+  listener->join(b->system().groups().get_local(es::actors::bus_group()));
+  auto id = owned_by(address(*a), {address(*a), address(*b)});
+  ASSERT_TRUE(a->execute<account>(id, bank::open_account{"ada"}));
+  std::shared_ptr<const es::actors::event_batch> got;
+  listener->receive(
+    [&](std::shared_ptr<const es::actors::event_batch>& batch) {
+      got = batch;
+    },
+    caf::after(std::chrono::seconds{10}) >> [] {});
+  ASSERT_TRUE(got) << "no batch arrived";
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ(got->front().stream_id, id);
+  EXPECT_EQ(got->front().event_type, "account_opened");
+  EXPECT_EQ(got->front().payload["owner"], "ada");
+  EXPECT_EQ(got->front().global_position, 1);
 }
 
 // -- TLS ------------------------------------------------------------------------

@@ -13,6 +13,11 @@
 //     .then([](es::command_result& r) { ... },
 //           [](caf::error& e) { auto err = es::actors::from_caf(e); ... });
 //
+// A cluster member: set `node_port` and `peers` (same PostgreSQL on every
+// member) and call `host<A>()` for the types other members may send; a
+// command then runs on its aggregate's owner wherever it is sent (see
+// es/cluster.hpp and the README). A client sets `via` instead.
+//
 // Errors (inside caf::error, category "es"; see es::actors::from_caf):
 // `rejected` (business rule, with the reason), `conflict` (another writer
 // won every retry), `unavailable` (database down, shutting down, timeout),
