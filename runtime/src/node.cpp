@@ -399,7 +399,8 @@ void connect(node_actor* self, const std::string& address,
 }
 
 // Sends a heartbeat to every member, removes the silent ones and dials the
-// seeds that are not members (yet, or again).
+// seeds that are not members (yet, or again). A client only redials its
+// node.
 void tick(node_actor* self) {
   auto& st = self->state;
   if (st.leaving)
@@ -689,12 +690,15 @@ caf::behavior node(node_actor* self, node_config cfg) {
       auto rp = self->make_response_promise<std::string>();
       connect(self, st.cfg.seeds.front(),
               [self, rp](const caf::error& err) mutable {
-                if (err)
+                if (err) {
                   rp.deliver(err);
-                else
-                  rp.deliver(self->state.peers.empty()
-                               ? std::string{}
-                               : self->state.peers.begin()->first);
+                  return;
+                }
+                // From now on: reconnect when the node goes away.
+                tick(self);
+                rp.deliver(self->state.peers.empty()
+                             ? std::string{}
+                             : self->state.peers.begin()->first);
               });
       return rp;
     },

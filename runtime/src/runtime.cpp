@@ -310,17 +310,7 @@ caf::expected<command_result>
 runtime::execute(const actors::aggregate_model& model, const std::string& id,
                  actors::command_msg msg) {
   return impl_->ask<command_result>([&](caf::scoped_actor& self) {
-    using handle_type = decltype(self->request(
-      std::declval<caf::actor>(), caf::duration{}, std::move(msg)));
-    std::optional<handle_type> handle;
-    dispatch(model, id, [&](const caf::actor& target, bool routed) {
-      if (routed)
-        handle.emplace(self->request(
-          target, timeout(), actors::routed_command{&model, id, std::move(msg)}));
-      else
-        handle.emplace(self->request(target, timeout(), std::move(msg)));
-    });
-    return std::move(*handle);
+    return send_command(self.ptr(), model, id, std::move(msg));
   });
 }
 

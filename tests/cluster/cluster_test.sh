@@ -26,6 +26,9 @@
 #     --via a closed port; a peer that accepts connections but never speaks
 #     (the node starts anyway, reports it unreachable, answers status);
 #     bad --peers values; `cluster status` without --node or to a closed port.
+#  8. TLS: two members with certificates of one CA join; status and
+#     commands go over TLS; a client of another CA, a client without TLS and
+#     a missing certificate file are refused with clear errors;
 # Usage: cluster_test.sh BANK_BINARY EVENTSOURCE_BINARY   (needs
 # ES_DATABASE_URL; under CI=true a missing database is a failure)
 set -euo pipefail
@@ -412,8 +415,54 @@ wait_exit "${pid[D]}" 20 || die "step 7: node D (a silent peer) still runs 20 s 
 ((rc == 0)) || die "step 7: node D exited $rc after SIGTERM: $(cat "$tmp/D.err")"
 say "7. bad cases: clear errors, no hangs; $(grep -m1 "cannot reach 127.0.0.1:$silent" "$tmp/D.log")"
 
+# -- 8. TLS: members with certificates of one CA; a client of another CA, or
+# without TLS, is refused ----------------------------------------------------------------
+certs=$tmp/certs
+mkdir -p "$certs"
+ssl() { openssl "$@" >/dev/null 2>&1 || die "step 8: openssl $*"; }
+for ca in ca other; do
+  ssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$ca" \
+    -keyout "$certs/$ca.key" -out "$certs/$ca.pem"
+done
+for pair in e:ca f:ca rogue:other; do
+  name=${pair%%:*} ca=${pair##*:}
+  ssl req -newkey rsa:2048 -nodes -subj "/CN=$name" \
+    -keyout "$certs/$name.key" -out "$certs/$name.csr"
+  ssl x509 -req -days 2 -in "$certs/$name.csr" -CA "$certs/$ca.pem" \
+    -CAkey "$certs/$ca.key" -CAcreateserial -out "$certs/$name.pem"
+done
+tls_e=(--tls-cert "$certs/e.pem" --tls-key "$certs/e.key" --tls-ca "$certs/ca.pem")
+tls_f=(--tls-cert "$certs/f.pem" --tls-key "$certs/f.key" --tls-ca "$certs/ca.pem")
+tls_rogue=(--tls-cert "$certs/rogue.pem" --tls-key "$certs/rogue.key" --tls-ca "$certs/other.pem")
+read -r pe pf <<<"$(free_ports 2)"
+touch "$tmp/E.log" "$tmp/F.log"
+"$bank" "${tls_e[@]}" --store "$url" serve --node-port "$pe" --failure-timeout-ms 1000 >>"$tmp/E.log" 2>>"$tmp/E.err" &
+pid[E]=$!; pids+=("$!"); port[E]=$pe
+"$bank" "${tls_f[@]}" --store "$url" serve --node-port "$pf" --peers "127.0.0.1:$pe" --failure-timeout-ms 1000 >>"$tmp/F.log" 2>>"$tmp/F.err" &
+pid[F]=$!; pids+=("$!"); port[F]=$pf
+wait_for_line E "^node: member 127\\.0\\.0\\.1:$pf joined$"
+run "$es" --node "127.0.0.1:$pe" "${tls_e[@]}" cluster status --json
+((rc == 0)) || die "step 8: cluster status over TLS: exit $rc: $err"
+[[ $(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' "$tmp/run.out") == 2 ]] ||
+  die "step 8: cluster status over TLS: $(cat "$tmp/run.out")"
+run "$bank" --via "127.0.0.1:$pf" "${tls_e[@]}" open tls-1 ada
+((rc == 0)) || die "step 8: a command over TLS: exit $rc: $err"
+run "$bank" --via "127.0.0.1:$pf" "${tls_rogue[@]}" balance tls-1
+[[ $rc == 1 && $err == *"cannot reach node"* ]] ||
+  die "step 8: a client of another CA: exit $rc, stderr: $err"
+run "$bank" --via "127.0.0.1:$pf" balance tls-1
+[[ $rc == 1 && $err == *"cannot reach node"* ]] ||
+  die "step 8: a client without TLS: exit $rc, stderr: $err"
+run "$es" --node "127.0.0.1:$pe" cluster status
+((rc == 1)) || die "step 8: cluster status without TLS: exit $rc (expected 1)"
+run "$bank" --via "127.0.0.1:$pf" --tls-cert "$certs/nope.pem" --tls-key "$certs/e.key" --tls-ca "$certs/ca.pem" balance tls-1
+[[ $rc == 1 && $err == *"cannot read the TLS certificate"* ]] ||
+  die "step 8: a missing certificate file: exit $rc, stderr: $err"
+say "8. TLS: members joined, status and commands over TLS; another CA, no TLS and a missing file refused"
+kill -TERM "${pid[E]}" "${pid[F]}"
+
 kill -TERM "${pid[A]}" "${pid[C]}"
-for n in A C; do
+for n in A C E F; do
   wait_exit "${pid[$n]}" 20 || die "node $n still runs 20 s after SIGTERM"
   ((rc == 0)) || die "node $n exited $rc after SIGTERM: $(cat "$tmp/$n.err")"
 done

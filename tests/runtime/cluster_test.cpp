@@ -335,17 +335,28 @@ TEST(Cluster, ClientsSendEverythingThroughTheirNode) {
   EXPECT_EQ(error_of(added.error()).code(), ec::invalid_argument);
 }
 
-TEST(Cluster, AClientWhoseNodeGoesAwayGetsUnavailable) {
+TEST(Cluster, AClientWhoseNodeGoesAwayGetsUnavailableThenReconnects) {
   auto a = start_member();
   es::runtime_options opts;
   opts.via = address(*a);
   auto client = es::runtime::start(opts);
   ASSERT_TRUE(client) << to_string(client.error());
   ASSERT_TRUE((*client)->execute<account>("acct-1", bank::open_account{"x"}));
+  auto port = a->node_port();
   a.reset();
   EXPECT_TRUE(eventually([&] {
     auto r = (*client)->execute<account>("acct-1", bank::deposit{1});
     return !r && error_of(r.error()).code() == ec::unavailable;
+  }));
+  // A node back on that port: the client reconnects by itself.
+  es::runtime_options again;
+  again.node_port = port;
+  auto b = es::runtime::start(again);
+  ASSERT_TRUE(b) << to_string(b.error());
+  (*b)->host<account>();
+  EXPECT_TRUE(eventually([&] {
+    return static_cast<bool>(
+      (*client)->execute<account>("acct-1", bank::open_account{"y"}));
   }));
 }
 

@@ -132,22 +132,11 @@ public:
   template <class A, class Self>
   auto request(Self* self, const std::string& id, typename A::command cmd,
                command_metadata meta = {}) {
-    using handle_type = decltype(self->request(
-      std::declval<caf::actor>(), caf::duration{},
-      std::declval<actors::command_msg>()));
-    std::optional<handle_type> handle;
-    const auto& model = actors::model_of<A>();
-    actors::command_msg msg{
-      std::make_shared<const typename A::command>(std::move(cmd)),
-      std::move(meta)};
-    dispatch(model, id, [&](const caf::actor& target, bool routed) {
-      if (routed)
-        handle.emplace(self->request(
-          target, timeout(), actors::routed_command{&model, id, std::move(msg)}));
-      else
-        handle.emplace(self->request(target, timeout(), std::move(msg)));
-    });
-    return std::move(*handle);
+    return send_command(
+      self, actors::model_of<A>(), id,
+      actors::command_msg{
+        std::make_shared<const typename A::command>(std::move(cmd)),
+        std::move(meta)});
   }
 
   /// Sends `cmd` and waits for the reply. For `main()` and tests.
@@ -255,6 +244,25 @@ private:
                 const std::function<void(const caf::actor&, bool routed)>& send);
 
   void host(const actors::aggregate_model& model);
+
+  // Requests `msg` from the aggregate's local instance, or (routed) from
+  // this node's node actor.
+  template <class Self>
+  auto send_command(Self* self, const actors::aggregate_model& model,
+                    const std::string& id, actors::command_msg msg) {
+    using handle_type = decltype(self->request(
+      std::declval<caf::actor>(), caf::duration{},
+      std::declval<actors::command_msg>()));
+    std::optional<handle_type> handle;
+    dispatch(model, id, [&](const caf::actor& target, bool routed) {
+      if (routed)
+        handle.emplace(self->request(
+          target, timeout(), actors::routed_command{&model, id, std::move(msg)}));
+      else
+        handle.emplace(self->request(target, timeout(), std::move(msg)));
+    });
+    return std::move(*handle);
+  }
 
   caf::expected<command_result> execute(const actors::aggregate_model& model,
                                         const std::string& id,
