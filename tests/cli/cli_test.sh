@@ -92,7 +92,7 @@ has "$err" "HOST:PORT"
 expect 2 --node 127.0.0.1:0 projections list
 expect 2 --node 127.0.0.1:70000 projections list
 expect 2 --node 127.0.0.1:4710 --db "$url" status
-has "$err" "--node applies to the projections and dead-letters commands"
+has "$err" "--node applies to the projections, dead-letters and cluster commands"
 expect 2 --db "$url" projections pause p --wait --no-wait
 expect 2 --db "$url" projections pause p --timeout 0
 expect 1 --node 127.0.0.1:1 projections list
