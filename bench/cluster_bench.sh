@@ -5,6 +5,9 @@
 #   1 node    `bank --via` one `bank serve` node
 #   3 nodes   `bank --via` one of three members (two thirds of the commands
 #             take one more hop to their owner)
+#   3 writers three `bank load` processes at once, each hosting a third of
+#             the load (no networking): what three journals writing one
+#             store cost without the cluster
 #   failover  the longest time one account cannot answer when its owner is
 #             SIGKILLed, and when it is SIGSTOPped (silent: removed after
 #             the failure timeout), measured by build/bin/cluster_failover
@@ -33,7 +36,8 @@ cleanup() {
 trap cleanup EXIT
 
 fresh_db() {
-  psql -qX "$ES_DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+  PGOPTIONS=--client-min-messages=warning \
+    psql -qX "$ES_DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
     -c "CREATE DATABASE $db" >/dev/null
 }
 free_port() {
@@ -63,7 +67,7 @@ print("%.0f commands/s  p50 %.1f ms  p99 %.1f ms  errors %d" % (d["commands_per_
 }
 load() { # ARGS...: a load with the options above, JSON into $tmp/load.out
   "$bank" "$@" load --accounts "$accounts" --commands "$commands" \
-    --concurrency "$concurrency" --json --wait-seconds 0 >"$tmp/load.out"
+    --concurrency "$concurrency" --json --wait-seconds 60 >"$tmp/load.out"
 }
 joined() { # NAME COUNT: waits until NAME's log shows COUNT joins
   for _ in $(seq 200); do
@@ -77,6 +81,21 @@ echo "cluster_bench: $accounts accounts, $commands commands, $concurrency in fli
 fresh_db
 load --store "$url"
 echo "  local    $(rate "$tmp/load.out")"
+
+fresh_db
+"$bank" --store "$url" load --accounts "$accounts" --commands 0 \
+  --concurrency "$concurrency" >/dev/null # opened once, not three times
+for s in 1 2 3; do
+  "$bank" --store "$url" load --accounts "$accounts" \
+    --commands $((commands / 3)) --concurrency $((concurrency / 3)) --seed "$s" \
+    --json --wait-seconds 60 >"$tmp/w$s.out" &
+  pids+=("$!")
+done
+for p in "${pids[@]}"; do wait "$p"; done
+pids=()
+echo "  3 writers $(python3 -c 'import json, sys
+rs = [[json.loads(l) for l in open(f) if l.startswith("{")][-1] for f in sys.argv[1:]]
+print("%.0f commands/s in total  errors %d" % (sum(r["commands_per_second"] for r in rs), sum(r["errors"] for r in rs)))' "$tmp"/w[123].out)"
 
 fresh_db
 pa=$(free_port)
