@@ -150,8 +150,9 @@ int context::fail(const std::string& what, const std::string& reason,
 int context::fail(const std::string& what, const es::error& err) const {
   if (!node.empty() && err.code() == es::ec::unavailable)
     return fail(what, err.to_string(),
-                "check that the node runs and serves its admin port (e.g. "
-                "'bank serve --admin-port PORT') and that --node is right");
+                "check that the node runs on that port (e.g. 'bank serve "
+                "--node-port PORT'), that --node is right and, for a node "
+                "that runs TLS, the --tls-* files");
   return fail(what, err.to_string(), hint_for(err.code()));
 }
 
