@@ -22,8 +22,10 @@
 #include <pqxx/pqxx>
 
 #include "es/runtime.hpp"
+#include "support.hpp"
 
-using clock_type = std::chrono::steady_clock;
+using bench::clock_type;
+using bench::seconds_since;
 using es::persistence::json;
 
 namespace {
@@ -38,25 +40,9 @@ struct config {
 
 const char* schema = "es_bench_projections";
 
-double seconds_since(clock_type::time_point start) {
-  return std::chrono::duration<double>(clock_type::now() - start).count();
-}
-
-std::string schema_url(const std::string& db) {
-  return db + (db.find('?') == std::string::npos ? "?" : "&")
-         + "options=-csearch_path%3D" + schema;
-}
-
 void fill(const config& cfg) {
-  pqxx::connection conn{cfg.db};
-  pqxx::work tx{conn};
-  tx.exec(std::string{"DROP SCHEMA IF EXISTS "} + schema + " CASCADE");
-  tx.exec(std::string{"CREATE SCHEMA "} + schema);
-  tx.commit();
-  // The store creates the tables (migrations) in the schema.
-  if (!es::persistence::postgres_store::open(schema_url(cfg.db)))
-    throw std::runtime_error("cannot open the store");
-  pqxx::connection c2{schema_url(cfg.db)};
+  bench::fresh_schema(cfg.db, schema);
+  pqxx::connection c2{bench::schema_url(cfg.db, schema)};
   pqxx::work fill{c2};
   fill.exec_params(
     "INSERT INTO es_events SELECT g, md5(g::text)::uuid,"
@@ -74,7 +60,7 @@ void fill(const config& cfg) {
 }
 
 double raw_read(const config& cfg) {
-  pqxx::connection conn{schema_url(cfg.db)};
+  pqxx::connection conn{bench::schema_url(cfg.db, schema)};
   conn.prepare("page",
                "SELECT global_position, event_id, stream_id, stream_type,"
                " version, event_type, schema_version, payload, metadata,"
@@ -97,7 +83,7 @@ double raw_read(const config& cfg) {
 }
 
 double raw_insert(const config& cfg) {
-  pqxx::connection conn{schema_url(cfg.db)};
+  pqxx::connection conn{bench::schema_url(cfg.db, schema)};
   std::string sql = "INSERT INTO bench_raw VALUES ";
   for (int i = 0; i < 100; ++i)
     sql += (i ? ",($" : "($") + std::to_string(3 * i + 1) + ",$"
@@ -238,7 +224,7 @@ int main(int argc, char** argv) {
     read = raw_read(cfg);
     insert = raw_insert(cfg);
     es::runtime_options opts;
-    opts.store_url = schema_url(cfg.db);
+    opts.store_url = bench::schema_url(cfg.db, schema);
     auto rt = es::runtime::start(opts);
     if (!rt)
       throw std::runtime_error(to_string(rt.error()));
@@ -251,7 +237,7 @@ int main(int argc, char** argv) {
                         }),
                       cfg.events);
     postgres = catch_up(**rt, counts_model(cfg.batch), cfg.events);
-    pqxx::connection conn{schema_url(cfg.db)};
+    pqxx::connection conn{bench::schema_url(cfg.db, schema)};
     pqxx::read_transaction tx{conn};
     auto n = tx.exec1("SELECT sum(n) FROM bench_counts")[0].as<int64_t>();
     if (n != cfg.events)

@@ -28,8 +28,10 @@
 #include "account.hpp"
 #include "es/persistence/postgres_store.hpp"
 #include "es/runtime.hpp"
+#include "support.hpp"
 
-using clock_type = std::chrono::steady_clock;
+using bench::clock_type;
+using bench::seconds_since;
 using es::persistence::json;
 
 namespace {
@@ -44,26 +46,9 @@ struct config {
 
 const char* schema = "es_bench_recovery";
 
-double seconds_since(clock_type::time_point start) {
-  return std::chrono::duration<double>(clock_type::now() - start).count();
-}
-
-std::string schema_url(const std::string& db) {
-  return db + (db.find('?') == std::string::npos ? "?" : "&")
-         + "options=-csearch_path%3D" + schema;
-}
-
 void fill(const config& cfg) {
-  {
-    pqxx::connection conn{cfg.db};
-    pqxx::work tx{conn};
-    tx.exec(std::string{"DROP SCHEMA IF EXISTS "} + schema + " CASCADE");
-    tx.exec(std::string{"CREATE SCHEMA "} + schema);
-    tx.commit();
-  }
-  if (!es::persistence::postgres_store::open(schema_url(cfg.db)))
-    throw std::runtime_error("cannot open the store");
-  pqxx::connection conn{schema_url(cfg.db)};
+  bench::fresh_schema(cfg.db, schema);
+  pqxx::connection conn{bench::schema_url(cfg.db, schema)};
   pqxx::work tx{conn};
   // The long stream: positions 1..L, versions 1..L.
   tx.exec_params(
@@ -91,7 +76,7 @@ const char* columns = "global_position, event_id, stream_id, stream_type,"
 
 // Returns events/s of reading the long stream in one query.
 double raw_long(const config& cfg) {
-  pqxx::connection conn{schema_url(cfg.db)};
+  pqxx::connection conn{bench::schema_url(cfg.db, schema)};
   auto start = clock_type::now();
   pqxx::read_transaction tx{conn};
   auto rows = tx.exec(std::string{"SELECT "} + columns
@@ -109,7 +94,7 @@ double raw_long(const config& cfg) {
 
 // Returns events/s of keyset pages over the many streams' rows.
 double raw_many(const config& cfg) {
-  pqxx::connection conn{schema_url(cfg.db)};
+  pqxx::connection conn{bench::schema_url(cfg.db, schema)};
   conn.prepare("page", std::string{"SELECT "} + columns
                          + " FROM es_events WHERE global_position > $1"
                            " ORDER BY global_position LIMIT 1000");
@@ -128,7 +113,7 @@ double raw_many(const config& cfg) {
 
 std::unique_ptr<es::runtime> start_runtime(const config& cfg) {
   es::runtime_options opts;
-  opts.store_url = schema_url(cfg.db);
+  opts.store_url = bench::schema_url(cfg.db, schema);
   opts.request_timeout = std::chrono::minutes{5};
   auto rt = es::runtime::start(opts);
   if (!rt)
