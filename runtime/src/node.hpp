@@ -65,6 +65,14 @@ es::error check_tls(const tls_files& tls);
 /// with those files.
 void use_networking(caf::actor_system_config& cfg, const tls_files& tls);
 
+// (probe_atom, host, port, timeout) -> true, or `unavailable` with why.
+using probe_atom = caf::atom_constant<caf::atom("es_probe")>;
+
+/// Runs one bounded TCP connect to host:port (spawn it detached): CAF's own
+/// connect blocks every other connect for minutes on an address that drops
+/// SYNs. Quits after one request.
+caf::behavior prober(caf::event_based_actor* self);
+
 /// Splits "host:port" (port 1..65535); false when `address` is not one.
 bool split_address(const std::string& address, std::string& host,
                    uint16_t& port);
