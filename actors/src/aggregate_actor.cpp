@@ -199,12 +199,15 @@ void handle(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
 }
 
 json metadata_of(const command_msg& msg) {
+  // Built in place: an initializer list would copy every value twice.
   auto id = persistence::uuid::v7().to_string();
   const auto& m = msg.metadata;
-  return json{{"command_id", id},
-              {"correlation_id",
-               m.correlation_id.empty() ? id : m.correlation_id},
-              {"causation_id", m.causation_id.empty() ? id : m.causation_id}};
+  json out(json::value_t::object);
+  auto& o = out.get_ref<json::object_t&>();
+  o.emplace("correlation_id", m.correlation_id.empty() ? id : m.correlation_id);
+  o.emplace("causation_id", m.causation_id.empty() ? id : m.causation_id);
+  o.emplace("command_id", std::move(id));
+  return out;
 }
 
 caf::behavior running(aggregate_actor* self) {

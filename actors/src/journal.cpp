@@ -154,7 +154,9 @@ caf::behavior journal(journal_actor* self, store_ptr store,
       auto& st = self->state;
       st.queue.push_back(std::move(msg.request));
       st.promises->push_back(self->make_response_promise());
-      if (st.queue.size() >= st.opts.max_batch) {
+      // Group commit: what waits in the mailbox joins this batch. With
+      // nothing waiting, commit now rather than after a message to self.
+      if (st.queue.size() >= st.opts.max_batch || self->mailbox().empty()) {
         flush(self);
       } else if (!st.flush_scheduled) {
         st.flush_scheduled = true;

@@ -159,6 +159,7 @@ struct arguments {
   int64_t timeout_ms = 30'000;
   int64_t wait_seconds = 10;      ///< bank projections
   int64_t load_wait_seconds = 60; ///< bank load, after the last command
+  bool no_projections = false;    ///< bank load: the write side alone
   int64_t node_port = 0;          ///< bank serve; 0: any free port
   std::vector<std::string> peers; ///< bank serve
   int64_t failure_timeout_ms = 3000; ///< bank serve
@@ -272,6 +273,8 @@ void add_load_command(CLI::App& app, arguments& args) {
     ->capture_default_str()
     ->check(integer_at_least(0))
     ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  cmd->add_flag("--no-projections", args.no_projections,
+                "Run no projections: measure the write side alone");
 }
 
 void add_projections_command(CLI::App& app, arguments& args) {
@@ -403,7 +406,8 @@ int main(int argc, char** argv) {
   // command should not read the whole feed (bank_totals lives in memory).
   // Through a node, the nodes run them.
   bool watches
-    = command == "load" || command == "projections" || command == "serve";
+    = (command == "load" && !args.no_projections) || command == "projections"
+      || command == "serve";
   if (watches && args.via.empty()) {
     if (auto err = bank::add_projections(**rt, args.store, postgres, totals)) {
       std::cerr << "bank: cannot start: "

@@ -7,7 +7,8 @@
 // trip. It advances es_head by the batch's event count (taking the lock),
 // and inserts the rows at positions computed from the old head, server-side.
 // The versions come from a cache of stream heads this connection has seen
-// committed (streams not in it are read first, without a lock), and no
+// committed (streams not in it are read first, without a lock, unless the
+// request expects a new stream), and no
 // event id is looked up. Both shortcuts are checked by unique indexes: a
 // stale version collides on (stream_id, version), a stored event id on
 // (event_id); the statement then fails whole, nothing is written, and the
@@ -21,6 +22,8 @@
 // Both paths NOTIFY `<schema>.es_events` with the new head position from
 // that statement, so other processes (postgres_listener) hear of every
 // commit that wrote events, and only of those.
+#include <unordered_set>
+
 #include "postgres_detail.hpp"
 
 namespace es::persistence::detail {
@@ -65,6 +68,13 @@ std::pair<int64_t, time_point> insert(pqxx::transaction_base& tx,
                                schema_versions.take(), payloads.take(),
                                metadata.take(), count);
   return {row[0].as<int64_t>(), from_micros(row[1].as<int64_t>())};
+}
+
+// A stream whose first request expects it not to exist is planned as new
+// without reading its head: if it does exist, its version 1 collides.
+bool expects_new(const append_request& req) {
+  return req.expected.what() == expected_version::kind::exact
+         && req.expected.value() == 0;
 }
 
 void read_heads(pqxx::transaction_base& tx, pg_array_builder& streams,
@@ -123,11 +133,14 @@ pg_appender::append_fast(pqxx::connection& c,
   std::unordered_map<std::string, stream_head> heads;
   pg_array_builder unknown;
   bool any_unknown = false;
-  for (auto& id : requested_streams(requests)) {
-    if (auto i = heads_.find(id); i != heads_.end()) {
-      heads.emplace(id, i->second);
-    } else {
-      unknown.add(id);
+  std::unordered_set<std::string_view> seen;
+  for (const auto& req : requests) {
+    if (!seen.insert(req.stream_id).second)
+      continue;
+    if (auto i = heads_.find(req.stream_id); i != heads_.end()) {
+      heads.emplace(req.stream_id, i->second);
+    } else if (!expects_new(req)) {
+      unknown.add(req.stream_id);
       any_unknown = true;
     }
   }

@@ -39,6 +39,11 @@ inline size_t utf8_length_at(std::string_view s, size_t i) {
 bool clean_utf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c != 0 && c < 0x80) { // ASCII, the common case
+      ++i;
+      continue;
+    }
     auto n = utf8_length_at(s, i);
     if (n == 0)
       return false;
@@ -57,49 +62,50 @@ size_t digits(uint64_t x) {
 }
 
 // Walks `value`, adding its approximate encoded size to `size` and stopping
-// early once `max_bytes` is exceeded. Returns an error message or "".
-std::string walk(const json& value, size_t max_bytes, size_t& size) {
+// early once `max_bytes` is exceeded. Returns an error message or nullptr.
+const char* walk(const json& value, size_t max_bytes, size_t& size) {
   switch (value.type()) {
     case json::value_t::object:
       size += 2;
-      for (const auto& [key, item] : value.items()) {
+      for (const auto& [key, item] :
+           value.get_ref<const json::object_t&>()) {
         if (!clean_utf8(key))
           return "a key is not valid UTF-8 or contains a NUL byte";
         size += key.size() + 4;
-        if (auto err = walk(item, max_bytes, size); !err.empty())
+        if (auto err = walk(item, max_bytes, size))
           return err;
         if (size > max_bytes)
-          return {};
+          return nullptr;
       }
-      return {};
+      return nullptr;
     case json::value_t::array:
       size += 2;
-      for (const auto& item : value) {
+      for (const auto& item : value.get_ref<const json::array_t&>()) {
         size += 1;
-        if (auto err = walk(item, max_bytes, size); !err.empty())
+        if (auto err = walk(item, max_bytes, size))
           return err;
         if (size > max_bytes)
-          return {};
+          return nullptr;
       }
-      return {};
+      return nullptr;
     case json::value_t::string: {
       const auto& s = value.get_ref<const std::string&>();
       if (!clean_utf8(s))
         return "a string is not valid UTF-8 or contains a NUL byte";
       size += s.size() + 2;
-      return {};
+      return nullptr;
     }
     case json::value_t::number_integer: {
       auto x = value.get<int64_t>();
       size += digits(x < 0 ? 0 - static_cast<uint64_t>(x) : x) + (x < 0);
-      return {};
+      return nullptr;
     }
     case json::value_t::number_unsigned:
       size += digits(value.get<uint64_t>());
-      return {};
+      return nullptr;
     default: // float, bool, null
       size += 24;
-      return {};
+      return nullptr;
   }
 }
 
@@ -124,7 +130,7 @@ es::error check_json(std::string_view what,
                      size_t max_bytes) {
   size_t size = 0;
   for (auto value : values)
-    if (auto err = walk(*value, max_bytes, size); !err.empty())
+    if (auto err = walk(*value, max_bytes, size))
       return invalid(std::string{what} + ": " + err);
   if (size > max_bytes)
     return invalid(std::string{what} + " is larger than the limit of "

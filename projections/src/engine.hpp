@@ -156,6 +156,9 @@ void set_phase(projection_actor* self, projection_state s);
 /// Queues a `work_atom` unless one is queued or nothing can be done.
 void schedule_work(projection_actor* self);
 
+/// Handles the next batch of queued events (the `work_atom` handler).
+void work(projection_actor* self);
+
 /// Starts the reads the queue needs (when it needs any).
 void maybe_read(projection_actor* self);
 

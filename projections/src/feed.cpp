@@ -156,7 +156,11 @@ void on_bus(projection_actor* self, const batch_ptr& batch) {
     return;
   }
   st.push(batch, static_cast<size_t>(end + 1 - first), last);
-  schedule_work(self);
+  // Nothing else waiting: handle the batch now, not after a message to self.
+  if (!st.work_scheduled && self->mailbox().empty())
+    work(self);
+  else
+    schedule_work(self);
 }
 
 void on_head(projection_actor* self, int64_t head) {

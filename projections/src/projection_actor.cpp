@@ -138,6 +138,8 @@ void work_postgres(projection_actor* self, const selection& sel) {
   }
 }
 
+} // namespace
+
 void work(projection_actor* self) {
   auto& st = self->state;
   st.work_scheduled = false;
@@ -156,6 +158,8 @@ void work(projection_actor* self) {
   schedule_work(self);
   maybe_read(self);
 }
+
+namespace {
 
 void apply_policy(projection_actor* self, const recorded_event& e) {
   auto& st = self->state;

@@ -203,6 +203,8 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
   if (opts.node_port || !opts.via.empty())
     detail::use_networking(im->cfg, opts.tls);
   im->sys = std::make_unique<caf::actor_system>(im->cfg);
+  if (!opts.deterministic && opts.request_timeout.count() > 0)
+    im->deadlines = std::make_unique<detail::deadlines>(opts.request_timeout);
   auto& sys = *im->sys;
   im->instances = std::make_unique<actors::registry>(
     sys.clock(),
@@ -270,6 +272,7 @@ void runtime::impl::stop() {
     if (*a)
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
   run_pending();
+  deadlines.reset(); // it holds references to callers
   ctx.reset();
   node = journal = readers = refuse = sweeper = projections = nullptr;
   sys.reset(); // waits for every actor to finish
@@ -360,6 +363,15 @@ caf::actor_system& runtime::system() {
 
 caf::duration runtime::timeout() const {
   return impl_->ctx->timeout;
+}
+
+caf::duration runtime::command_timeout() const {
+  return impl_->deadlines ? caf::infinite : timeout();
+}
+
+void runtime::watch(caf::strong_actor_ptr caller, caf::message_id id) {
+  if (impl_->deadlines)
+    impl_->deadlines->watch(std::move(caller), id);
 }
 
 const runtime_options& runtime::options() const {

@@ -11,6 +11,7 @@
 #include "es/persistence/projection_catalog.hpp"
 #include "es/projections/notifications.hpp"
 #include "es/runtime.hpp"
+#include "deadlines.hpp"
 #include "node.hpp"
 
 namespace es {
@@ -32,6 +33,9 @@ struct runtime::impl {
   std::shared_ptr<detail::cluster_view> view;
   std::unique_ptr<projections::notification_pump> pump;
   std::shared_ptr<const actors::aggregate_context> ctx;
+  // Times commands out (not in deterministic mode, whose clock the tests
+  // drive, nor without a timeout).
+  std::unique_ptr<detail::deadlines> deadlines;
 
   // Starts the catalog, the projection manager and (detached, on
   // PostgreSQL) the notification pump.

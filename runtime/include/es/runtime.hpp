@@ -245,6 +245,14 @@ private:
 
   void host(const actors::aggregate_model& model);
 
+  // The CAF timeout of a command request: infinite when the runtime times
+  // commands out itself (`watch`, cheaper than a CAF timer per request).
+  caf::duration command_timeout() const;
+
+  // Delivers `sec::request_timeout` to `caller` for response `id` after
+  // `options().request_timeout`, unless `command_timeout()` does.
+  void watch(caf::strong_actor_ptr caller, caf::message_id id);
+
   // Requests `msg` from the aggregate's local instance, or (routed) from
   // this node's node actor.
   template <class Self>
@@ -254,13 +262,15 @@ private:
       std::declval<caf::actor>(), caf::duration{},
       std::declval<actors::command_msg>()));
     std::optional<handle_type> handle;
+    auto t = command_timeout();
     dispatch(model, id, [&](const caf::actor& target, bool routed) {
       if (routed)
         handle.emplace(self->request(
-          target, timeout(), actors::routed_command{&model, id, std::move(msg)}));
+          target, t, actors::routed_command{&model, id, std::move(msg)}));
       else
-        handle.emplace(self->request(target, timeout(), std::move(msg)));
+        handle.emplace(self->request(target, t, std::move(msg)));
     });
+    watch(caf::strong_actor_ptr{self->ctrl()}, handle->id());
     return std::move(*handle);
   }
 
