@@ -96,11 +96,7 @@ void pg_array_builder::separate() {
 void pg_array_builder::add(const std::string& item) {
   separate();
   text_ += '"';
-  for (char c : item) {
-    if (c == '"' || c == '\\')
-      text_ += '\\';
-    text_ += c;
-  }
+  put(item);
   text_ += '"';
 }
 
@@ -112,8 +108,16 @@ void pg_array_builder::put(char c) {
 }
 
 void pg_array_builder::put(std::string_view s) {
-  for (char c : s)
-    put(c);
+  // Runs without a quote or backslash go in whole.
+  size_t from = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '"' && s[i] != '\\')
+      continue;
+    text_.append(s.data() + from, i - from);
+    text_ += '\\';
+    from = i; // the character itself starts the next run
+  }
+  text_.append(s.data() + from, s.size() - from);
 }
 
 void pg_array_builder::add_json(const json& value) {
@@ -128,7 +132,7 @@ void pg_array_builder::put_json(const json& value) {
     case json::value_t::object: {
       put('{');
       bool first = true;
-      for (const auto& [key, item] : value.items()) {
+      for (const auto& [key, item] : value.get_ref<const json::object_t&>()) {
         if (!first)
           put(',');
         first = false;
@@ -142,7 +146,7 @@ void pg_array_builder::put_json(const json& value) {
     case json::value_t::array: {
       put('[');
       bool first = true;
-      for (const auto& item : value) {
+      for (const auto& item : value.get_ref<const json::array_t&>()) {
         if (!first)
           put(',');
         first = false;
@@ -174,9 +178,16 @@ void pg_array_builder::put_json(const json& value) {
 
 void pg_array_builder::put_json_string(const std::string& s) {
   static constexpr char hex[] = "0123456789abcdef";
-  put('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  // JSON escapes first, then the array literal's (a backslash or quote of
+  // the JSON text needs one more backslash). Plain runs go in whole.
+  text_ += "\\\"";
+  size_t from = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue; // UTF-8 bytes pass through
+    text_.append(s.data() + from, i - from);
+    from = i + 1;
     switch (c) {
       case '"':
         put("\\\"");
@@ -194,16 +205,13 @@ void pg_array_builder::put_json_string(const std::string& s) {
         put("\\t");
         break;
       default:
-        if (c < 0x20) {
-          put("\\u00");
-          put(hex[c >> 4]);
-          put(hex[c & 0xf]);
-        } else {
-          text_ += ch; // UTF-8 bytes pass through
-        }
+        put("\\u00");
+        put(hex[c >> 4]);
+        put(hex[c & 0xf]);
     }
   }
-  put('"');
+  text_.append(s.data() + from, s.size() - from);
+  text_ += "\\\"";
 }
 
 void pg_array_builder::add_plain(const std::string& item) {

@@ -273,4 +273,87 @@ TEST_P(StoreConformance, BatchStoresEventsLikeSingleAppends) {
   EXPECT_EQ(t[0].event_type, "other");
 }
 
+// -- big batches (the PostgreSQL store writes these with COPY) ----------------
+
+namespace {
+
+// One single-event request per stream big-0 .. big-(n-1).
+std::vector<append_request> big_batch(int n) {
+  std::vector<append_request> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(request("big-" + std::to_string(i), items(1), no_stream()));
+  return out;
+}
+
+} // namespace
+
+TEST_P(StoreConformance, BigBatchStoresEventsLikeSmallOnes) {
+  auto batch = big_batch(100);
+  json payload = {
+    {"control", std::string{"\x01\x1f\b\f\n\r\t end"}},
+    {"quotes", "\"quoted\" \\ back\\slash {a,b} 'x' \\N"},
+    {"unicode", "ü €  🙂"},
+    {"numbers", {0, -1, 9223372036854775807LL, 0.5, -1.25e-8}},
+  };
+  json metadata = {{"correlation_id", "tab\there"}, {"nested", {{"a", nullptr}}}};
+  batch[7].events[0] = typed("awkward", payload);
+  batch[7].events[0].metadata = metadata;
+  auto results = store_->append_batch(batch);
+  ASSERT_EQ(results.size(), 100u);
+  for (size_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(is_ok(results[i])) << i;
+    EXPECT_EQ(results[i]->first_position, static_cast<int64_t>(i) + 1);
+    EXPECT_EQ(results[i]->version, 1);
+  }
+  auto awkward = read("big-7");
+  ASSERT_EQ(awkward.size(), 1u);
+  EXPECT_EQ(awkward[0].payload, payload);
+  EXPECT_EQ(awkward[0].metadata, metadata);
+  EXPECT_EQ(awkward[0].event_type, "awkward");
+  EXPECT_EQ(awkward[0].event_id, batch[7].events[0].event_id);
+  EXPECT_EQ(awkward[0].recorded_at, results[7]->recorded_at);
+  EXPECT_EQ(feed_positions(), range(1, 100));
+}
+
+TEST_P(StoreConformance, BigBatchWithARetryStoresTheRestOnce) {
+  // Nothing predicts the retry (an id the batch does not look up first):
+  // the write itself finds it.
+  auto stored = items(1);
+  append_ok("s", stored, no_stream());
+  auto batch = big_batch(100);
+  batch[10] = request("s", stored, any());
+  auto results = store_->append_batch(batch);
+  ASSERT_EQ(results.size(), 100u);
+  ASSERT_TRUE(is_ok(results[10]));
+  EXPECT_TRUE(results[10]->duplicate);
+  EXPECT_EQ(results[10]->first_position, 1);
+  int64_t next = 2;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (i == 10)
+      continue;
+    ASSERT_TRUE(is_ok(results[i])) << i;
+    EXPECT_EQ(results[i]->first_position, next++);
+  }
+  EXPECT_EQ(version_of("s"), 1);
+  EXPECT_EQ(feed_positions(), range(1, 100));
+}
+
+TEST_P(StoreConformance, BigBatchWithAConflictFailsItAlone) {
+  append_ok("s", items(1), no_stream());
+  auto batch = big_batch(100);
+  batch[20] = request("s", items(1), exact(0));
+  auto results = store_->append_batch(batch);
+  ASSERT_EQ(results.size(), 100u);
+  EXPECT_TRUE(fails_with(results[20], ec::conflict));
+  int64_t next = 2;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (i == 20)
+      continue;
+    ASSERT_TRUE(is_ok(results[i])) << i;
+    EXPECT_EQ(results[i]->first_position, next++);
+  }
+  EXPECT_EQ(version_of("s"), 1);
+  EXPECT_EQ(feed_positions(), range(1, 100));
+}
+
 } // namespace es::persistence::conformance
