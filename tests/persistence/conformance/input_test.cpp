@@ -254,6 +254,22 @@ TEST_P(StoreConformance, RejectsNulByteInStreamId) {
   EXPECT_EQ(version_of("a"), 0);
 }
 
+TEST_P(StoreConformance, ChecksEveryByteOfLongText) {
+  // The check reads plain ASCII eight bytes at a time: a bad byte anywhere
+  // in a long run, or just after it, must still be found.
+  for (size_t at = 0; at < 20; ++at) {
+    SCOPED_TRACE("bad byte at " + std::to_string(at));
+    std::string text(24, 'x');
+    text[at] = '\0';
+    expect_invalid_append("s", "cart", {with_payload({{"text", text}})});
+    text[at] = '\xff';
+    expect_invalid_append("s", "cart", {with_payload({{"text", text}})});
+  }
+  std::string fine = std::string(16, 'x') + "\xc3\xbc" + std::string(9, 'y');
+  append_ok("s", {with_payload({{"text", fine}})});
+  EXPECT_EQ(read("s").at(0).payload.at("text"), fine);
+}
+
 TEST_P(StoreConformance, RejectsNegativeExactExpectedVersion) {
   expect_invalid_append("s", "cart", items(1), exact(-1));
   EXPECT_EQ(version_of("s"), 0);
