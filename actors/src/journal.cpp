@@ -1,5 +1,7 @@
 #include "es/actors/journal.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -57,23 +59,31 @@ record(std::vector<append_request>& reqs,
   return batch;
 }
 
+caf::group& type_group(journal_actor* self, const std::string& type) {
+  auto& g = self->state.by_type[type];
+  if (!g)
+    g = self->system().groups().get_local(bus_group(type));
+  return g;
+}
+
 void publish(journal_actor* self, const std::shared_ptr<event_batch>& batch) {
   if (batch->empty())
     return;
   std::shared_ptr<const event_batch> all = batch;
   self->send(self->state.all, all);
-  // One message per stream type present; the whole batch when it has one.
+  // One message per stream type present; the whole batch when it has one
+  // (the common case, checked first).
+  const auto& first = batch->front().stream_type;
+  if (std::all_of(batch->begin(), batch->end(),
+                  [&](const auto& e) { return e.stream_type == first; })) {
+    self->send(type_group(self, first), all);
+    return;
+  }
   std::unordered_map<std::string, std::shared_ptr<event_batch>> parts;
   for (const auto& e : *batch)
     parts[e.stream_type];
   for (auto& [type, part] : parts) {
-    auto& g = self->state.by_type[type];
-    if (!g)
-      g = self->system().groups().get_local(bus_group(type));
-    if (parts.size() == 1) {
-      self->send(g, all);
-      continue;
-    }
+    auto& g = type_group(self, type);
     part = std::make_shared<event_batch>();
     for (const auto& e : *batch)
       if (e.stream_type == type)
