@@ -32,33 +32,6 @@ struct journal_state {
 
 using journal_actor = caf::stateful_actor<journal_state>;
 
-// Turns the committed requests into recorded events (moving the payloads,
-// which the store no longer needs), in global position order.
-std::shared_ptr<event_batch>
-record(std::vector<append_request>& reqs,
-       const std::vector<result<persistence::append_result>>& results,
-       std::vector<size_t>& first_index) {
-  auto batch = std::make_shared<event_batch>();
-  first_index.assign(reqs.size(), 0);
-  for (size_t i = 0; i < reqs.size(); ++i) {
-    const auto& r = results[i];
-    first_index[i] = batch->size();
-    if (!r || r->duplicate)
-      continue;
-    auto n = static_cast<int64_t>(reqs[i].events.size());
-    auto version = r->version - n + 1;
-    auto position = r->first_position;
-    for (auto& e : reqs[i].events)
-      batch->push_back(recorded_event{position++, e.event_id,
-                                      reqs[i].stream_id, reqs[i].stream_type,
-                                      version++, std::move(e.event_type),
-                                      e.schema_version, std::move(e.payload),
-                                      std::move(e.metadata), r->recorded_at});
-  }
-  // Requests were planned in order, so positions already ascend.
-  return batch;
-}
-
 caf::group& type_group(journal_actor* self, const std::string& type) {
   auto& g = self->state.by_type[type];
   if (!g)
@@ -66,17 +39,17 @@ caf::group& type_group(journal_actor* self, const std::string& type) {
   return g;
 }
 
-void publish(journal_actor* self, const std::shared_ptr<event_batch>& batch) {
+void publish(journal_actor* self,
+             const std::shared_ptr<const event_batch>& batch) {
   if (batch->empty())
     return;
-  std::shared_ptr<const event_batch> all = batch;
-  self->send(self->state.all, all);
+  self->send(self->state.all, batch);
   // One message per stream type present; the whole batch when it has one
   // (the common case, checked first).
   const auto& first = batch->front().stream_type;
   if (std::all_of(batch->begin(), batch->end(),
                   [&](const auto& e) { return e.stream_type == first; })) {
-    self->send(type_group(self, first), all);
+    self->send(type_group(self, first), batch);
     return;
   }
   std::unordered_map<std::string, std::shared_ptr<event_batch>> parts;
@@ -101,9 +74,9 @@ void flush(journal_actor* self) {
   auto promises = std::move(*st.promises);
   st.queue.clear();
   st.promises->clear();
-  std::vector<result<persistence::append_result>> results;
+  persistence::committed_batch done;
   try {
-    results = st.store->append_batch(reqs);
+    done = st.store->append_and_record(std::move(reqs));
   } catch (const std::exception& ex) {
     // The stores report errors as values; this is a last line of defence.
     for (auto& rp : promises)
@@ -111,19 +84,21 @@ void flush(journal_actor* self) {
                             std::string{"append failed: "} + ex.what()));
     return;
   }
-  std::vector<size_t> first;
-  auto batch = record(reqs, results, first);
-  std::shared_ptr<const event_batch> shared = batch;
-  for (size_t i = 0; i < reqs.size(); ++i) {
-    if (!results[i]) {
-      promises[i].deliver(to_caf(results[i].error()));
+  // A request's events sit in the batch at their position's offset.
+  auto base = done.events->empty() ? 0 : done.events->front().global_position;
+  for (size_t i = 0; i < promises.size(); ++i) {
+    const auto& r = done.results[i];
+    if (!r) {
+      promises[i].deliver(to_caf(r.error()));
       continue;
     }
-    auto count = results[i]->duplicate ? 0 : reqs[i].events.size();
+    auto first = r->duplicate ? 0 : r->first_position - base;
+    auto count = r->duplicate ? 0 : r->last_position - r->first_position + 1;
     promises[i].deliver(
-      append_reply{*results[i], event_slice{shared, first[i], count}});
+      append_reply{*r, event_slice{done.events, static_cast<size_t>(first),
+                                   static_cast<size_t>(count)}});
   }
-  publish(self, batch);
+  publish(self, done.events);
 }
 
 caf::behavior journal(journal_actor* self, store_ptr store,

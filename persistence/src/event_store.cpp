@@ -51,35 +51,99 @@ event_store::append(std::string stream_id, std::string stream_type,
   return std::move(append_batch(batch).front());
 }
 
-std::vector<result<append_result>>
-event_store::append_batch(const std::vector<append_request>& requests) {
-  // Invalid requests fail here, alone; the store sees only the valid ones.
+namespace {
+
+// Checks every request: an invalid one fails here, alone, and the store sees
+// only the valid ones.
+std::vector<es::error> check_all(const std::vector<append_request>& requests,
+                                 const store_limits& limits,
+                                 size_t& invalid_count) {
   std::vector<es::error> errors;
   errors.reserve(requests.size());
-  size_t invalid_count = 0;
+  invalid_count = 0;
   for (const auto& req : requests) {
-    errors.push_back(detail::check_request(req, limits_));
+    errors.push_back(detail::check_request(req, limits));
     if (errors.back())
       ++invalid_count;
   }
+  return errors;
+}
+
+// One result per request: its error, or the next of `done` (the valid
+// requests' results, in order).
+std::vector<result<append_result>>
+merge(std::vector<es::error>& errors, std::vector<result<append_result>> done) {
+  std::vector<result<append_result>> out;
+  out.reserve(errors.size());
+  auto next = done.begin();
+  for (auto& err : errors)
+    out.push_back(err ? result<append_result>{std::move(err)}
+                      : std::move(*next++));
+  return out;
+}
+
+// The events written by `requests` (moved out of them), in position order.
+std::shared_ptr<const std::vector<recorded_event>>
+record(std::vector<append_request>& requests,
+       const std::vector<result<append_result>>& results) {
+  auto events = std::make_shared<std::vector<recorded_event>>();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = results[i];
+    if (!r || r->duplicate)
+      continue;
+    auto& req = requests[i];
+    auto version = r->version - static_cast<int64_t>(req.events.size()) + 1;
+    auto position = r->first_position;
+    for (auto& e : req.events)
+      events->push_back(recorded_event{
+        position++, e.event_id, req.stream_id, req.stream_type, version++,
+        std::move(e.event_type), e.schema_version, std::move(e.payload),
+        std::move(e.metadata), r->recorded_at});
+  }
+  // Requests are written in order, so positions already ascend.
+  return events;
+}
+
+} // namespace
+
+std::vector<result<append_result>>
+event_store::append_batch(const std::vector<append_request>& requests) {
+  size_t invalid_count = 0;
+  auto errors = check_all(requests, limits_, invalid_count);
   if (invalid_count == 0)
     return do_append_batch(requests);
-  std::vector<result<append_result>> out;
-  out.reserve(requests.size());
-  if (invalid_count < requests.size()) {
-    std::vector<append_request> valid;
-    for (size_t i = 0; i < requests.size(); ++i)
-      if (!errors[i])
-        valid.push_back(requests[i]);
-    auto done = do_append_batch(valid);
-    auto next = done.begin();
-    for (size_t i = 0; i < requests.size(); ++i)
-      out.push_back(errors[i] ? result<append_result>{errors[i]}
-                              : std::move(*next++));
-    return out;
-  }
-  for (auto& err : errors)
-    out.emplace_back(std::move(err));
+  std::vector<append_request> valid;
+  for (size_t i = 0; i < requests.size(); ++i)
+    if (!errors[i])
+      valid.push_back(requests[i]);
+  return merge(errors, valid.empty() ? std::vector<result<append_result>>{}
+                                     : do_append_batch(valid));
+}
+
+committed_batch
+event_store::append_and_record(std::vector<append_request> requests) {
+  size_t invalid_count = 0;
+  auto errors = check_all(requests, limits_, invalid_count);
+  if (invalid_count == 0)
+    return do_append_and_record(std::move(requests));
+  std::vector<append_request> valid;
+  for (size_t i = 0; i < requests.size(); ++i)
+    if (!errors[i])
+      valid.push_back(std::move(requests[i]));
+  committed_batch out;
+  if (!valid.empty())
+    out = do_append_and_record(std::move(valid));
+  else
+    out.events = std::make_shared<const std::vector<recorded_event>>();
+  out.results = merge(errors, std::move(out.results));
+  return out;
+}
+
+committed_batch
+event_store::do_append_and_record(std::vector<append_request>&& requests) {
+  committed_batch out;
+  out.results = do_append_batch(requests);
+  out.events = record(requests, out.results);
   return out;
 }
 

@@ -26,7 +26,10 @@ bool selected(const std::vector<std::string>& wanted, const std::string& x) {
 
 struct memory_store::impl {
   mutable std::shared_mutex mtx;
-  std::vector<recorded_event> log; // log[p - 1] has global position p
+  // Every committed batch, whole and immutable: the journal publishes the
+  // very events kept here, so an append copies no payload.
+  std::vector<std::shared_ptr<const std::vector<recorded_event>>> batches;
+  std::vector<const recorded_event*> log; // log[p - 1] has global position p
   // stream id -> global positions of its events, in version order
   std::unordered_map<std::string, std::vector<int64_t>> streams;
   std::unordered_map<uuid, int64_t> positions_by_id;
@@ -34,7 +37,7 @@ struct memory_store::impl {
   std::map<std::string, int64_t, std::less<>> checkpoints;
 
   const recorded_event& at(int64_t position) const {
-    return log[static_cast<size_t>(position - 1)];
+    return *log[static_cast<size_t>(position - 1)];
   }
 
   const std::vector<int64_t>* stream(std::string_view id) const {
@@ -43,15 +46,18 @@ struct memory_store::impl {
     return i == streams.end() ? nullptr : &i->second;
   }
 
-  void write(const detail::planned_write& w, time_point at_time) {
-    auto& positions = streams[w.request->stream_id];
+  // Moves the events of `req` (planned as `w`) into `out` and indexes them.
+  void write(const detail::planned_write& w, append_request& req,
+             time_point at_time, std::vector<recorded_event>& out) {
+    auto& positions = streams[req.stream_id];
     auto position = w.first_position;
     auto version = w.first_version;
-    for (const auto& e : w.request->events) {
-      log.push_back(recorded_event{position, e.event_id, w.request->stream_id,
-                                   w.request->stream_type, version,
-                                   e.event_type, e.schema_version, e.payload,
-                                   e.metadata, at_time});
+    for (auto& e : req.events) {
+      out.push_back(recorded_event{position, e.event_id, req.stream_id,
+                                   req.stream_type, version,
+                                   std::move(e.event_type), e.schema_version,
+                                   std::move(e.payload), std::move(e.metadata),
+                                   at_time});
       positions.push_back(position);
       positions_by_id.emplace(e.event_id, position);
       ++position;
@@ -71,6 +77,12 @@ memory_store::~memory_store() {
 
 std::vector<result<append_result>>
 memory_store::do_append_batch(const std::vector<append_request>& requests) {
+  auto copy = requests;
+  return do_append_and_record(std::move(copy)).results;
+}
+
+committed_batch
+memory_store::do_append_and_record(std::vector<append_request>&& requests) {
   std::unique_lock guard{impl_->mtx};
   std::unordered_map<std::string, detail::stream_head> heads;
   for (auto& id : detail::requested_streams(requests))
@@ -91,9 +103,18 @@ memory_store::do_append_batch(const std::vector<append_request>& requests) {
   auto plan = detail::plan_appends(requests,
                                    static_cast<int64_t>(impl_->log.size()), t,
                                    std::move(heads), std::move(stored));
+  auto events = std::make_shared<std::vector<recorded_event>>();
+  events->reserve(static_cast<size_t>(
+    plan.new_head - static_cast<int64_t>(impl_->log.size())));
   for (const auto& w : plan.writes)
-    impl_->write(w, t);
-  return std::move(plan.results);
+    impl_->write(w, requests[static_cast<size_t>(w.request - requests.data())],
+                 t, *events);
+  if (!events->empty()) {
+    for (const auto& e : *events)
+      impl_->log.push_back(&e);
+    impl_->batches.push_back(events);
+  }
+  return {std::move(plan.results), std::move(events)};
 }
 
 result<std::vector<recorded_event>>

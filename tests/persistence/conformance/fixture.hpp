@@ -88,6 +88,18 @@ inline expected_version stream_exists() {
   return expected_version::stream_exists();
 }
 
+inline append_request request(std::string stream,
+                              std::vector<new_event> events,
+                              expected_version expected = any(),
+                              std::string type = "cart") {
+  append_request req;
+  req.stream_id = std::move(stream);
+  req.stream_type = std::move(type);
+  req.expected = expected;
+  req.events = std::move(events);
+  return req;
+}
+
 template <class T>
 std::string describe(const result<T>& r) {
   return r ? std::string{"ok"} : r.error().to_string();

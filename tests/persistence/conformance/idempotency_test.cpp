@@ -136,21 +136,6 @@ TEST_P(StoreConformance, DuplicateIdsInOneRequestAreInvalid) {
 
 // -- append_batch -------------------------------------------------------------
 
-namespace {
-
-append_request request(std::string stream, std::vector<new_event> events,
-                       expected_version expected = any(),
-                       std::string type = "cart") {
-  append_request req;
-  req.stream_id = std::move(stream);
-  req.stream_type = std::move(type);
-  req.expected = expected;
-  req.events = std::move(events);
-  return req;
-}
-
-} // namespace
-
 TEST_P(StoreConformance, BatchReturnsOneResultPerRequestInOrder) {
   auto results = store_->append_batch({request("a", items(2), no_stream()),
                                        request("b", items(1), no_stream()),

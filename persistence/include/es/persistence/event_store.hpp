@@ -105,6 +105,16 @@ struct append_result {
   bool duplicate = false;     ///< An exact retry: nothing was written.
 };
 
+/// What `append_and_record` returns.
+struct committed_batch {
+  /// One per request, in order, as `append_batch` returns them.
+  std::vector<result<append_result>> results;
+  /// The events the batch wrote (not duplicates, not failed requests), in
+  /// position order, shared and immutable: the events of result `r` start at
+  /// index `r->first_position - events->front().global_position`.
+  std::shared_ptr<const std::vector<recorded_event>> events;
+};
+
 /// Which way `read_stream` walks.
 enum class direction : uint8_t { forward, backward };
 
@@ -171,6 +181,12 @@ public:
   [[nodiscard]] std::vector<result<append_result>>
   append_batch(const std::vector<append_request>& requests);
 
+  /// `append_batch` that takes the requests and hands back the events it
+  /// wrote as recorded events, moving payloads and metadata rather than
+  /// copying them. The journal publishes these very events to the bus.
+  [[nodiscard]] committed_batch
+  append_and_record(std::vector<append_request> requests);
+
   /// For backward reads: start at the stream's last event.
   static constexpr int64_t latest = std::numeric_limits<int64_t>::max();
 
@@ -233,6 +249,10 @@ private:
   // Implementations receive arguments that passed the checks above.
   virtual std::vector<result<append_result>>
   do_append_batch(const std::vector<append_request>& requests) = 0;
+  // By default `do_append_batch`, then the written events moved out of the
+  // requests; a store that keeps events in memory shares them instead.
+  virtual committed_batch
+  do_append_and_record(std::vector<append_request>&& requests);
   virtual result<std::vector<recorded_event>>
   do_read_stream(std::string_view stream_id, int64_t from_version,
                  size_t max_count, direction dir)

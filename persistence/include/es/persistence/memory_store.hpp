@@ -24,6 +24,8 @@ public:
 private:
   std::vector<result<append_result>>
   do_append_batch(const std::vector<append_request>& requests) override;
+  committed_batch
+  do_append_and_record(std::vector<append_request>&& requests) override;
   result<std::vector<recorded_event>>
   do_read_stream(std::string_view stream_id, int64_t from_version,
                  size_t max_count, direction dir) override;
