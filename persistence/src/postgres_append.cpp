@@ -121,8 +121,9 @@ void put_copy_field(std::string& out, std::string_view s) {
 
 // Returns the rows of `plan` in COPY's text format, the events at the
 // positions after `base`; without the last row's newline.
-std::string copy_text(const append_plan& plan, int64_t base) {
+std::string copy_text(const append_plan& plan, int64_t base, int64_t count) {
   std::string out;
+  out.reserve(static_cast<size_t>(count) * 384); // a typical row, grown once
   auto position = base;
   for (const auto& w : plan.writes) {
     auto version = w.first_version;
@@ -143,9 +144,9 @@ std::string copy_text(const append_plan& plan, int64_t base) {
       out += '\t';
       out += std::to_string(e.schema_version);
       out += '\t';
-      put_copy_field(out, e.payload.dump());
+      put_json(out, e.payload, json_context::copy_field);
       out += '\t';
-      put_copy_field(out, e.metadata.dump());
+      put_json(out, e.metadata, json_context::copy_field);
     }
   }
   return out;
@@ -170,7 +171,7 @@ std::pair<int64_t, time_point> insert_copy(pqxx::transaction_base& tx,
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   pqxx::tablewriter copy{tx, "es_events", columns.begin(), columns.end()};
 #pragma GCC diagnostic pop
-  copy.write_raw_line(copy_text(plan, base));
+  copy.write_raw_line(copy_text(plan, base, count));
   copy.complete();
   return {base, from_micros(row[1].as<int64_t>())};
 }

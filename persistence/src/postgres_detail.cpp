@@ -1,5 +1,7 @@
 #include "postgres_detail.hpp"
 
+#include <cstring>
+
 namespace es::persistence::detail {
 
 namespace {
@@ -93,125 +95,160 @@ void pg_array_builder::separate() {
     text_ += ',';
 }
 
+namespace {
+
+// Returns the first index from `i` on whose 8-byte word may hold a byte a
+// JSON string escapes (a control character, quote or backslash); `s.size()`
+// when none does.
+size_t plain_run_end(const std::string& s, size_t i) {
+  constexpr uint64_t ones = 0x0101010101010101ULL;
+  constexpr uint64_t high = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t x) { return (x - ones) & ~x & high; };
+  for (uint64_t w; i + 8 <= s.size(); i += 8) {
+    std::memcpy(&w, s.data() + i, 8);
+    // Bytes below 0x20 (high bytes of UTF-8 excluded), '"' and '\\'.
+    if (((w - ones * 0x20) & ~w & high) | has_zero(w ^ (ones * '"'))
+        | has_zero(w ^ (ones * '\\')))
+      return i;
+  }
+  return i < s.size() ? i : s.size();
+}
+
+// Writes JSON text into `out`, escaping each of its characters for the
+// outer format; plain runs go in whole.
+struct json_writer {
+  std::string& out;
+  bool quotes; // array elements escape quotes as well as backslashes
+
+  bool special(char c) const {
+    return c == '\\' || (quotes && c == '"');
+  }
+
+  void put(char c) {
+    if (special(c))
+      out += '\\';
+    out += c;
+  }
+
+  void put(std::string_view s) {
+    size_t from = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (!special(s[i]))
+        continue;
+      out.append(s.data() + from, i - from);
+      out += '\\';
+      from = i; // the character itself starts the next run
+    }
+    out.append(s.data() + from, s.size() - from);
+  }
+
+  void string(const std::string& s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    put('"');
+    size_t from = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      i = plain_run_end(s, i);
+      if (i == s.size())
+        break;
+      auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\')
+        continue; // UTF-8 bytes pass through
+      out.append(s.data() + from, i - from);
+      from = i + 1;
+      switch (c) {
+        case '"':
+          put("\\\"");
+          break;
+        case '\\':
+          put("\\\\");
+          break;
+        case '\n':
+          put("\\n");
+          break;
+        case '\r':
+          put("\\r");
+          break;
+        case '\t':
+          put("\\t");
+          break;
+        default:
+          put("\\u00");
+          put(hex[c >> 4]);
+          put(hex[c & 0xf]);
+      }
+    }
+    out.append(s.data() + from, s.size() - from);
+    put('"');
+  }
+
+  void value(const json& v) {
+    switch (v.type()) {
+      case json::value_t::object: {
+        out += '{';
+        bool first = true;
+        for (const auto& [key, item] : v.get_ref<const json::object_t&>()) {
+          if (!first)
+            out += ',';
+          first = false;
+          string(key);
+          out += ':';
+          value(item);
+        }
+        out += '}';
+        return;
+      }
+      case json::value_t::array: {
+        out += '[';
+        bool first = true;
+        for (const auto& item : v.get_ref<const json::array_t&>()) {
+          if (!first)
+            out += ',';
+          first = false;
+          value(item);
+        }
+        out += ']';
+        return;
+      }
+      case json::value_t::string:
+        string(v.get_ref<const std::string&>());
+        return;
+      case json::value_t::number_integer:
+        out += std::to_string(v.get<int64_t>());
+        return;
+      case json::value_t::number_unsigned:
+        out += std::to_string(v.get<uint64_t>());
+        return;
+      case json::value_t::boolean:
+        out += v.get<bool>() ? "true" : "false";
+        return;
+      case json::value_t::null:
+      case json::value_t::discarded:
+        out += "null";
+        return;
+      default: // floats (shortest round-trip form) and binary
+        put(v.dump());
+    }
+  }
+};
+
+} // namespace
+
+void put_json(std::string& out, const json& value, json_context where) {
+  json_writer{out, where == json_context::array_element}.value(value);
+}
+
 void pg_array_builder::add(const std::string& item) {
   separate();
   text_ += '"';
-  put(item);
+  json_writer{text_, true}.put(item);
   text_ += '"';
-}
-
-// Array-literal content: a quote or backslash needs a backslash.
-void pg_array_builder::put(char c) {
-  if (c == '"' || c == '\\')
-    text_ += '\\';
-  text_ += c;
-}
-
-void pg_array_builder::put(std::string_view s) {
-  // Runs without a quote or backslash go in whole.
-  size_t from = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '"' && s[i] != '\\')
-      continue;
-    text_.append(s.data() + from, i - from);
-    text_ += '\\';
-    from = i; // the character itself starts the next run
-  }
-  text_.append(s.data() + from, s.size() - from);
 }
 
 void pg_array_builder::add_json(const json& value) {
   separate();
   text_ += '"';
-  put_json(value);
+  put_json(text_, value, json_context::array_element);
   text_ += '"';
-}
-
-void pg_array_builder::put_json(const json& value) {
-  switch (value.type()) {
-    case json::value_t::object: {
-      put('{');
-      bool first = true;
-      for (const auto& [key, item] : value.get_ref<const json::object_t&>()) {
-        if (!first)
-          put(',');
-        first = false;
-        put_json_string(key);
-        put(':');
-        put_json(item);
-      }
-      put('}');
-      return;
-    }
-    case json::value_t::array: {
-      put('[');
-      bool first = true;
-      for (const auto& item : value.get_ref<const json::array_t&>()) {
-        if (!first)
-          put(',');
-        first = false;
-        put_json(item);
-      }
-      put(']');
-      return;
-    }
-    case json::value_t::string:
-      put_json_string(value.get_ref<const std::string&>());
-      return;
-    case json::value_t::number_integer:
-      text_ += std::to_string(value.get<int64_t>());
-      return;
-    case json::value_t::number_unsigned:
-      text_ += std::to_string(value.get<uint64_t>());
-      return;
-    case json::value_t::boolean:
-      put(value.get<bool>() ? "true" : "false");
-      return;
-    case json::value_t::null:
-    case json::value_t::discarded:
-      put("null");
-      return;
-    default: // floats (shortest round-trip form) and binary
-      put(value.dump());
-  }
-}
-
-void pg_array_builder::put_json_string(const std::string& s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  // JSON escapes first, then the array literal's (a backslash or quote of
-  // the JSON text needs one more backslash). Plain runs go in whole.
-  text_ += "\\\"";
-  size_t from = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue; // UTF-8 bytes pass through
-    text_.append(s.data() + from, i - from);
-    from = i + 1;
-    switch (c) {
-      case '"':
-        put("\\\"");
-        break;
-      case '\\':
-        put("\\\\");
-        break;
-      case '\n':
-        put("\\n");
-        break;
-      case '\r':
-        put("\\r");
-        break;
-      case '\t':
-        put("\\t");
-        break;
-      default:
-        put("\\u00");
-        put(hex[c >> 4]);
-        put(hex[c & 0xf]);
-    }
-  }
-  text_.append(s.data() + from, s.size() - from);
-  text_ += "\\\"";
 }
 
 void pg_array_builder::add_plain(const std::string& item) {

@@ -160,12 +160,18 @@ public:
 
 private:
   void separate();
-  void put(char c);
-  void put(std::string_view s);
-  void put_json(const json& value);
-  void put_json_string(const std::string& s);
   std::string text_ = "{";
 };
+
+/// Where `put_json` writes: inside a quoted array-literal element (a quote
+/// or backslash takes a backslash) or a field of COPY's text format (a
+/// backslash takes a backslash; compact JSON has no raw tab or newline).
+enum class json_context { array_element, copy_field };
+
+/// Appends `value` to `out` as compact JSON text, escaped for `where`, in
+/// one pass without a temporary string. Strings must be valid UTF-8 (the
+/// store's input checks); their bytes pass through.
+void put_json(std::string& out, const json& value, json_context where);
 
 /// Returns a PostgreSQL array literal of quoted `items`.
 std::string pg_array(const std::vector<std::string>& items);

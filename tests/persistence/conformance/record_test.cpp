@@ -1,6 +1,7 @@
 // Store conformance: append_and_record, the journal's append. It must
 // answer exactly as append_batch does and hand back the written events, in
-// position order, as a reader would see them.
+// position order, as a reader would see them. And the JSON text the stores
+// write (escaped for COPY or for array literals) must read back unchanged.
 #include "persistence/conformance/fixture.hpp"
 
 namespace es::persistence::conformance {
@@ -96,6 +97,44 @@ TEST_P(StoreConformance, RecordedEventsStayUnchangedByLaterAppends) {
   ASSERT_EQ(done.events->size(), 1u);
   expect_same(done.events->front(), kept.front());
   expect_same(read("s").at(0), kept.front());
+}
+
+// Strings whose escaped character sits at every offset of an 8-byte word,
+// and of the next one, in payload and metadata (keys too).
+TEST_P(StoreConformance, EscapesSurviveAtEveryOffsetInBigAndSmallBatches) {
+  const std::vector<std::string> specials{"\"", "\\", "\n", "\t", "\x01",
+                                          "\x1f", "é", "🙂", "\x7f"};
+  std::vector<json> payloads;
+  for (const auto& special : specials)
+    for (size_t at = 0; at < 17; ++at) {
+      auto s = std::string(at, 'a') + special + std::string(9, 'b');
+      payloads.push_back({{"s", s}, {s, at}});
+    }
+  // One batch of all of them (COPY), and each alone (one statement).
+  std::vector<append_request> batch;
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    auto e = with_payload(payloads[i]);
+    e.metadata = payloads[i];
+    batch.push_back(request("big-" + std::to_string(i), {e}, no_stream()));
+  }
+  for (const auto& r : store_->append_batch(batch))
+    ASSERT_TRUE(is_ok(r));
+  for (size_t i = 0; i < payloads.size(); i += 7) {
+    auto e = with_payload(payloads[i]);
+    e.metadata = payloads[i];
+    append_ok("small-" + std::to_string(i), {e});
+  }
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    auto big = read("big-" + std::to_string(i));
+    ASSERT_EQ(big.size(), 1u) << i;
+    EXPECT_EQ(big[0].payload, payloads[i]) << i;
+    EXPECT_EQ(big[0].metadata, payloads[i]) << i;
+    if (i % 7 == 0) {
+      auto small = read("small-" + std::to_string(i));
+      ASSERT_EQ(small.size(), 1u) << i;
+      EXPECT_EQ(small[0].payload, payloads[i]) << i;
+    }
+  }
 }
 
 } // namespace es::persistence::conformance
