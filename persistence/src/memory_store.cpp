@@ -85,20 +85,24 @@ committed_batch
 memory_store::do_append_and_record(std::vector<append_request>&& requests) {
   std::unique_lock guard{impl_->mtx};
   std::unordered_map<std::string, detail::stream_head> heads;
-  for (auto& id : detail::requested_streams(requests))
-    if (auto s = impl_->stream(id); s && !s->empty())
-      heads.emplace(id, detail::stream_head{
-                          static_cast<int64_t>(s->size()),
-                          impl_->at(s->front()).stream_type});
   std::unordered_map<uuid, detail::stored_event_ref> stored;
-  for (const auto& id : detail::requested_ids(requests))
-    if (auto i = impl_->positions_by_id.find(id);
-        i != impl_->positions_by_id.end()) {
-      const auto& e = impl_->at(i->second);
-      stored.emplace(id, detail::stored_event_ref{e.stream_id, e.version,
-                                                  e.global_position,
-                                                  e.recorded_at});
-    }
+  for (const auto& req : requests) {
+    if (auto s = impl_->streams.find(req.stream_id);
+        s != impl_->streams.end() && !s->second.empty())
+      heads.try_emplace(req.stream_id,
+                        detail::stream_head{
+                          static_cast<int64_t>(s->second.size()),
+                          impl_->at(s->second.front()).stream_type});
+    for (const auto& ev : req.events)
+      if (auto i = impl_->positions_by_id.find(ev.event_id);
+          i != impl_->positions_by_id.end()) {
+        const auto& e = impl_->at(i->second);
+        stored.emplace(ev.event_id,
+                       detail::stored_event_ref{e.stream_id, e.version,
+                                                e.global_position,
+                                                e.recorded_at});
+      }
+  }
   auto t = now();
   auto plan = detail::plan_appends(requests,
                                    static_cast<int64_t>(impl_->log.size()), t,

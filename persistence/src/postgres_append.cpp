@@ -27,7 +27,6 @@
 // statement: cheaper for the server per row, worth its extra round trips
 // (a transaction, the head statement, then COPY). Same checks, same
 // fallback to the careful path.
-#include <unordered_set>
 
 #include <pqxx/tablewriter>
 
@@ -247,15 +246,17 @@ append_plan pg_appender::append(pqxx::connection& c,
 std::optional<append_plan>
 pg_appender::append_fast(pqxx::connection& c,
                          const std::vector<append_request>& requests) {
+  // A stream planned without a known head starts at version 0, which is
+  // what a new stream is; the read below overwrites the ones that exist.
   std::unordered_map<std::string, stream_head> heads;
   pg_array_builder unknown;
   bool any_unknown = false;
-  std::unordered_set<std::string_view> seen;
   for (const auto& req : requests) {
-    if (!seen.insert(req.stream_id).second)
+    auto [h, added] = heads.try_emplace(req.stream_id);
+    if (!added)
       continue;
     if (auto i = heads_.find(req.stream_id); i != heads_.end()) {
-      heads.emplace(req.stream_id, i->second);
+      h->second = i->second;
     } else if (!expects_new(req)) {
       unknown.add(req.stream_id);
       any_unknown = true;
