@@ -30,7 +30,20 @@ using promise = caf::typed_response_promise<command_result>;
 
 caf::behavior running(aggregate_actor* self);
 void handle(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
-            std::shared_ptr<const json> meta, promise rp, int attempt);
+            std::string command_id, promise rp, int attempt);
+
+// The metadata of a command's events: its id, and the caller's correlation
+// and causation ids (the command's own id when it has none).
+json metadata_of(const command_msg& msg, const std::string& id) {
+  // Built in place: an initializer list would copy every value twice.
+  const auto& m = msg.metadata;
+  json out(json::value_t::object);
+  auto& o = out.get_ref<json::object_t&>();
+  o.emplace("correlation_id", m.correlation_id.empty() ? id : m.correlation_id);
+  o.emplace("causation_id", m.causation_id.empty() ? id : m.causation_id);
+  o.emplace("command_id", id);
+  return out;
+}
 
 // Answers every later command with `err` and passivates: the next command
 // gets a fresh instance that recovers again.
@@ -133,7 +146,7 @@ void snapshot_if_due(aggregate_actor* self, int64_t before) {
 // Reads what another writer appended, then runs the command again (unless
 // the retries are used up).
 void catch_up(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
-              std::shared_ptr<const json> meta, promise rp, int attempt) {
+              std::string command_id, promise rp, int attempt) {
   auto& st = self->state;
   self
     ->request(st.ctx->readers, st.ctx->timeout,
@@ -152,16 +165,17 @@ void catch_up(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
                                   + std::to_string(attempt) + " attempts"));
           return;
         }
-        handle(self, std::move(msg), std::move(meta), std::move(rp), attempt);
+        handle(self, std::move(msg), std::move(command_id), std::move(rp), attempt);
       },
       [rp](caf::error& err) mutable { rp.deliver(err); });
 }
 
 void handle(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
-            std::shared_ptr<const json> meta, promise rp, int attempt) {
+            std::string command_id, promise rp, int attempt) {
   auto& st = self->state;
-  auto done = std::make_shared<execution>(
-    st.model->execute(st.state.get(), msg->command.get(), *meta));
+  // Metadata is built for each attempt and moved into the events.
+  auto done = std::make_shared<execution>(st.model->execute(
+    st.state.get(), msg->command.get(), metadata_of(*msg, command_id)));
   if (done->rejected) {
     rp.deliver(make_error(ec::rejected, done->reason));
     return;
@@ -186,11 +200,12 @@ void handle(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
         rp.deliver(command_result{st.version, std::move(r.events)});
         snapshot_if_due(self, before);
       },
-      [=](caf::error& err) mutable {
+      [self, msg, id = std::move(command_id), rp,
+       attempt](caf::error& err) mutable {
         // After a conflict the state is behind: catch up even when no
         // retry is left, so that the caller's retry can succeed.
         if (from_caf(err).code() == ec::conflict) {
-          catch_up(self, std::move(msg), std::move(meta), std::move(rp),
+          catch_up(self, std::move(msg), std::move(id), std::move(rp),
                    attempt + 1);
           return;
         }
@@ -198,25 +213,13 @@ void handle(aggregate_actor* self, std::shared_ptr<const command_msg> msg,
       });
 }
 
-json metadata_of(const command_msg& msg) {
-  // Built in place: an initializer list would copy every value twice.
-  auto id = persistence::uuid::v7().to_string();
-  const auto& m = msg.metadata;
-  json out(json::value_t::object);
-  auto& o = out.get_ref<json::object_t&>();
-  o.emplace("correlation_id", m.correlation_id.empty() ? id : m.correlation_id);
-  o.emplace("causation_id", m.causation_id.empty() ? id : m.causation_id);
-  o.emplace("command_id", std::move(id));
-  return out;
-}
 
 caf::behavior running(aggregate_actor* self) {
   return {
     [self](command_msg& msg) -> caf::result<command_result> {
       auto rp = self->make_response_promise<command_result>();
-      auto meta = std::make_shared<const json>(metadata_of(msg));
       handle(self, std::make_shared<const command_msg>(std::move(msg)),
-             std::move(meta), rp, 0);
+             persistence::uuid::v7().to_string(), rp, 0);
       return rp;
     },
     [self](state_atom) -> state_view {

@@ -160,6 +160,27 @@ TEST(AggregateActor, EventsDefaultToTheCommandIdAsCorrelationAndCausation) {
   EXPECT_EQ(m2.at("correlation_id"), m2.at("command_id"));
 }
 
+TEST(AggregateActor, EveryEventOfACommandCarriesTheSameMetadata) {
+  auto rt = start();
+  auto r = rt->execute<es::test::tally>("t-1", es::test::add{3},
+                                        {"corr-1", "cause-1"});
+  ASSERT_TRUE(r);
+  std::vector<es::persistence::json> metas;
+  for (const auto& e : r->events)
+    metas.push_back(e.metadata);
+  ASSERT_EQ(metas.size(), 3u);
+  EXPECT_EQ(metas[0].at("correlation_id"), "corr-1");
+  EXPECT_EQ(metas[0].at("causation_id"), "cause-1");
+  EXPECT_EQ(metas[0].at("command_id").get<std::string>().size(), 36u);
+  EXPECT_EQ(metas[1], metas[0]);
+  EXPECT_EQ(metas[2], metas[0]);
+  auto stored = rt->read_stream("t-1");
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->size(), 3u);
+  for (const auto& e : *stored)
+    EXPECT_EQ(e.metadata, metas[0]);
+}
+
 TEST(AggregateActor, RecoversItsStateAfterPassivation) {
   es::runtime_options opts;
   opts.max_live_aggregates = 1;

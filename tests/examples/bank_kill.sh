@@ -99,6 +99,11 @@ wait_for "(SELECT count(*) FROM es_events) > $accounts + 3000
           AND $checkpoint_sql > 0" 120 ||
   die "the load made too little progress in 120 s"
 kill_now
+# A commit the killed process had sent may still land: check once its
+# connections are gone.
+wait_for "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'
+           AND datname = current_database() AND pid <> pg_backend_pid()) = 0" 30 ||
+  die "the killed process's connections stayed"
 
 events=$(q "SELECT count(*) FROM es_events")
 echo "bank_kill: $events events committed before SIGKILL, bank_balances at $(checkpoint)"

@@ -46,9 +46,9 @@ public:
   /// Returns a fresh state (no events applied).
   virtual std::shared_ptr<void> initial_state() const = 0;
 
-  /// Runs `execute`; the events carry `metadata`.
+  /// Runs `execute`; the events carry `metadata` (moved into the last).
   virtual execution execute(const void* state, const void* command,
-                            const persistence::json& metadata) const = 0;
+                            persistence::json metadata) const = 0;
 
   /// Applies the typed events of `done` (after they were committed).
   virtual void apply_pending(void* state, const execution& done) const = 0;
@@ -194,7 +194,7 @@ public:
   }
 
   execution execute(const void* st, const void* cmd,
-                    const persistence::json& metadata) const override {
+                    persistence::json metadata) const override {
     auto d = A::execute(*static_cast<const state*>(st),
                         *static_cast<const command*>(cmd));
     execution out;
@@ -203,9 +203,11 @@ public:
       out.reason = d.reason();
       return out;
     }
-    out.events.reserve(d.events().size());
-    for (const auto& e : d.events())
-      out.events.push_back(persistence::make_event(e, metadata));
+    auto n = d.events().size();
+    out.events.reserve(n);
+    for (size_t i = 0; i < n; ++i)
+      out.events.push_back(persistence::make_event(
+        d.events()[i], i + 1 < n ? metadata : std::move(metadata)));
     out.typed = std::make_shared<std::vector<event>>(std::move(d.events()));
     return out;
   }
