@@ -6,14 +6,16 @@
 //     [](append_reply& r) { /* committed: r.result, r.events */ },
 //     [](caf::error& e) { /* conflict, invalid_argument, unavailable */ });
 //
-// Group commit: an append is queued and a flush is scheduled behind it in
-// the mailbox; everything that arrived before the flush is committed in one
-// `append_batch` (at most `max_batch` requests). While that transaction
-// runs, new appends queue up for the next one: no timer, no added latency
-// when idle. A request that conflicts fails alone. After each commit the
-// journal publishes the committed events, as one
-// `std::shared_ptr<const event_batch>`, to the local group "es.events" and
-// to "es.events.<stream type>" (the event bus).
+// Group commit: an append is queued; with nothing else in the mailbox it is
+// committed at once, otherwise a flush is scheduled behind what waits, and
+// everything that arrived before it is committed in one `append_and_record`
+// (at most `max_batch` requests). While that transaction runs, new appends
+// queue up for the next one: no timer, no added latency when idle. A
+// request that conflicts fails alone. After each commit the journal
+// publishes the events the store hands back, as one
+// `std::shared_ptr<const event_batch>` (the very batch the memory store
+// keeps), to the local group "es.events" and to "es.events.<stream type>"
+// (the event bus).
 #pragma once
 
 #include <memory>
