@@ -105,4 +105,30 @@ std::vector<uuid> requested_ids(const std::vector<append_request>& requests) {
   return out;
 }
 
+std::shared_ptr<std::vector<recorded_event>>
+record_written(std::vector<append_request>& requests,
+               const std::vector<result<append_result>>& results) {
+  auto events = std::make_shared<std::vector<recorded_event>>();
+  size_t count = 0;
+  for (const auto& r : results)
+    if (r && !r->duplicate)
+      count += static_cast<size_t>(r->last_position - r->first_position + 1);
+  events->reserve(count);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = results[i];
+    if (!r || r->duplicate)
+      continue;
+    auto& req = requests[i];
+    auto version = r->version - static_cast<int64_t>(req.events.size()) + 1;
+    auto position = r->first_position;
+    for (auto& e : req.events)
+      events->push_back(recorded_event{
+        position++, e.event_id, req.stream_id, req.stream_type, version++,
+        std::move(e.event_type), e.schema_version, std::move(e.payload),
+        std::move(e.metadata), r->recorded_at});
+  }
+  // Requests are written in order, so positions already ascend.
+  return events;
+}
+
 } // namespace es::persistence::detail

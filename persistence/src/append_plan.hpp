@@ -4,6 +4,7 @@
 // error. The store then writes `writes` atomically, or nothing at all.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -46,6 +47,14 @@ append_plan plan_appends(const std::vector<append_request>& requests,
                          int64_t head, time_point now,
                          std::unordered_map<std::string, stream_head> heads,
                          std::unordered_map<uuid, stored_event_ref> stored);
+
+/// Returns the events `requests` wrote, as `results` (one per request)
+/// report them, in position order; their event types, payloads and
+/// metadata are moved out of the requests. Failed requests and exact
+/// retries wrote nothing.
+std::shared_ptr<std::vector<recorded_event>>
+record_written(std::vector<append_request>& requests,
+               const std::vector<result<append_result>>& results);
 
 /// Returns the distinct stream ids named by `requests`.
 std::vector<std::string>

@@ -1,5 +1,6 @@
 #include "es/persistence/event_store.hpp"
 
+#include "append_plan.hpp"
 #include "validate.hpp"
 
 namespace es::persistence {
@@ -82,28 +83,6 @@ merge(std::vector<es::error>& errors, std::vector<result<append_result>> done) {
   return out;
 }
 
-// The events written by `requests` (moved out of them), in position order.
-std::shared_ptr<const std::vector<recorded_event>>
-record(std::vector<append_request>& requests,
-       const std::vector<result<append_result>>& results) {
-  auto events = std::make_shared<std::vector<recorded_event>>();
-  for (size_t i = 0; i < requests.size(); ++i) {
-    const auto& r = results[i];
-    if (!r || r->duplicate)
-      continue;
-    auto& req = requests[i];
-    auto version = r->version - static_cast<int64_t>(req.events.size()) + 1;
-    auto position = r->first_position;
-    for (auto& e : req.events)
-      events->push_back(recorded_event{
-        position++, e.event_id, req.stream_id, req.stream_type, version++,
-        std::move(e.event_type), e.schema_version, std::move(e.payload),
-        std::move(e.metadata), r->recorded_at});
-  }
-  // Requests are written in order, so positions already ascend.
-  return events;
-}
-
 } // namespace
 
 std::vector<result<append_result>>
@@ -143,7 +122,7 @@ committed_batch
 event_store::do_append_and_record(std::vector<append_request>&& requests) {
   committed_batch out;
   out.results = do_append_batch(requests);
-  out.events = record(requests, out.results);
+  out.events = detail::record_written(requests, out.results);
   return out;
 }
 

@@ -45,25 +45,6 @@ struct memory_store::impl {
     auto i = streams.find(std::string{id});
     return i == streams.end() ? nullptr : &i->second;
   }
-
-  // Moves the events of `req` (planned as `w`) into `out` and indexes them.
-  void write(const detail::planned_write& w, append_request& req,
-             time_point at_time, std::vector<recorded_event>& out) {
-    auto& positions = streams[req.stream_id];
-    auto position = w.first_position;
-    auto version = w.first_version;
-    for (auto& e : req.events) {
-      out.push_back(recorded_event{position, e.event_id, req.stream_id,
-                                   req.stream_type, version,
-                                   std::move(e.event_type), e.schema_version,
-                                   std::move(e.payload), std::move(e.metadata),
-                                   at_time});
-      positions.push_back(position);
-      positions_by_id.emplace(e.event_id, position);
-      ++position;
-      ++version;
-    }
-  }
 };
 
 memory_store::memory_store(store_limits limits)
@@ -107,17 +88,14 @@ memory_store::do_append_and_record(std::vector<append_request>&& requests) {
   auto plan = detail::plan_appends(requests,
                                    static_cast<int64_t>(impl_->log.size()), t,
                                    std::move(heads), std::move(stored));
-  auto events = std::make_shared<std::vector<recorded_event>>();
-  events->reserve(static_cast<size_t>(
-    plan.new_head - static_cast<int64_t>(impl_->log.size())));
-  for (const auto& w : plan.writes)
-    impl_->write(w, requests[static_cast<size_t>(w.request - requests.data())],
-                 t, *events);
-  if (!events->empty()) {
-    for (const auto& e : *events)
-      impl_->log.push_back(&e);
-    impl_->batches.push_back(events);
+  auto events = detail::record_written(requests, plan.results);
+  for (const auto& e : *events) {
+    impl_->log.push_back(&e);
+    impl_->streams[e.stream_id].push_back(e.global_position);
+    impl_->positions_by_id.emplace(e.event_id, e.global_position);
   }
+  if (!events->empty())
+    impl_->batches.push_back(events);
   return {std::move(plan.results), std::move(events)};
 }
 
