@@ -79,10 +79,14 @@ es::error check_tls(const tls_files& tls) {
   return {};
 }
 
+bool openssl_error_queue_cleared(); // openssl_error_queue.cpp
+
 void use_networking(caf::actor_system_config& cfg, const tls_files& tls) {
   cfg.load<caf::io::middleman>();
   if (!tls.enabled())
     return;
+  // Links that file in, whose SSL_read & co. keep CAF's TLS links up.
+  static_cast<void>(openssl_error_queue_cleared());
   cfg.load<caf::openssl::manager>();
   cfg.set("openssl.certificate", tls.certificate);
   cfg.set("openssl.key", tls.key);

@@ -122,6 +122,42 @@ TEST(ClusterTls, PeersWithoutACertificateOfTheCaAreRefused) {
   EXPECT_FALSE(admin);
 }
 
+// Clients that come and go, and clients that are refused, leave the links
+// between members alone. (CAF 0.17.6 leaves OpenSSL's per-thread error
+// queue filled after a failed or closed session, and the next healthy
+// session on that thread then read its "would block" as a failure.)
+TEST(ClusterTls, ClientsThatComeAndGoLeaveTheMembersLinksUp) {
+  certificates certs;
+  log_lines log_a, log_b;
+  auto a = start_tls_member(certs.of("n1"), {}, &log_a);
+  auto b = start_tls_member(certs.of("n2"), {address(*a)}, &log_b);
+  ASSERT_TRUE(joined({a.get(), b.get()}));
+  auto id = owned_by(address(*b), {address(*a), address(*b)});
+  ASSERT_TRUE(a->execute<account>(id, bank::open_account{"ada"}));
+  auto rogue = certs.of("rogue");
+  rogue.ca = certs.dir + "/other.pem";
+  for (int round = 0; round < 10; ++round) {
+    {
+      auto admin = es::node_client::connect("127.0.0.1", a->node_port(),
+                                            std::chrono::seconds{10},
+                                            certs.of("n1"));
+      ASSERT_TRUE(admin) << admin.error().to_string();
+      auto members = (*admin)->members();
+      ASSERT_TRUE(members);
+      EXPECT_EQ(members->size(), 2u);
+    }
+    EXPECT_FALSE(es::node_client::connect("127.0.0.1", b->node_port(),
+                                          std::chrono::seconds{10}, rogue));
+    EXPECT_FALSE(es::node_client::connect("127.0.0.1", a->node_port(),
+                                          std::chrono::seconds{10}));
+    auto deposited = a->execute<account>(id, bank::deposit{1});
+    ASSERT_TRUE(deposited) << "round " << round << ": "
+                           << to_string(deposited.error());
+  }
+  EXPECT_FALSE(log_a.has(" left ")) << "a dropped b";
+  EXPECT_FALSE(log_b.has(" left ")) << "b dropped a";
+}
+
 TEST(ClusterTls, MissingFilesAreAClearErrorAtStart) {
   certificates certs;
   es::runtime_options opts;
