@@ -15,8 +15,8 @@
 // How: these definitions live in the executable (es_runtime is a static
 // library), which the dynamic linker searches before libssl, so
 // libcaf_openssl's calls land here; each clears the queue and calls
-// libssl's function, found with dlsym(RTLD_NEXT). runtime.cpp refers to
-// `openssl_error_queue_cleared` so that the linker keeps this file.
+// libssl's function, found with dlsym(RTLD_NEXT). networking.cpp refers
+// to `openssl_error_queue_cleared` so that the linker keeps this file.
 #include <dlfcn.h>
 
 #include <openssl/err.h>

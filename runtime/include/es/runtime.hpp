@@ -74,7 +74,8 @@ struct runtime_options {
   /// limit (CAF keeps each request's timer until it expires: at high rates
   /// that costs memory and a little CPU).
   std::chrono::milliseconds request_timeout{30'000};
-  /// CAF scheduler threads; 0 means one per core.
+  /// CAF scheduler threads; 0 means one per core (CAF alone would start at
+  /// least 4).
   size_t scheduler_threads = 0;
   /// Projections re-check the store and the operators' requests this often
   /// (the fallback when PostgreSQL notifications are lost).
