@@ -1,5 +1,6 @@
 #include "es/persistence/uuid.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -18,19 +19,23 @@ struct v7_state {
   uint64_t rand_b = 0; // 62 bits
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
+// Hex digit values by byte; -1 for anything else.
+constexpr std::array<int8_t, 256> hex_digits = [] {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t)
+    v = -1;
+  for (int c = '0'; c <= '9'; ++c)
+    t[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c)
+    t[c] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c)
+    t[c] = static_cast<int8_t>(c - 'A' + 10);
+  return t;
+}();
 
-bool is_dash_position(size_t i) {
-  return i == 8 || i == 13 || i == 18 || i == 23;
-}
+// Where each byte's two digits start in the 36-character form.
+constexpr size_t byte_offsets[16] = {0,  2,  4,  6,  9,  11, 14, 16,
+                                     19, 21, 24, 26, 28, 30, 32, 34};
 
 } // namespace
 
@@ -70,21 +75,16 @@ result<uuid> uuid::parse(std::string_view text) {
                         "not a UUID: '" + std::string{text.substr(0, 64)}
                           + "'"};
   };
-  if (text.size() != 36)
+  if (text.size() != 36 || text[8] != '-' || text[13] != '-'
+      || text[18] != '-' || text[23] != '-')
     return fail();
   bytes_type b{};
-  size_t n = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (is_dash_position(i)) {
-      if (text[i] != '-')
-        return fail();
-      continue;
-    }
-    int v = hex_value(text[i]);
-    if (v < 0)
+  for (size_t i = 0; i < 16; ++i) {
+    auto hi = hex_digits[static_cast<uint8_t>(text[byte_offsets[i]])];
+    auto lo = hex_digits[static_cast<uint8_t>(text[byte_offsets[i] + 1])];
+    if ((hi | lo) < 0)
       return fail();
-    b[n / 2] = static_cast<uint8_t>(b[n / 2] | (n % 2 == 0 ? v << 4 : v));
-    ++n;
+    b[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return uuid{b};
 }
