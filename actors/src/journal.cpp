@@ -1,6 +1,8 @@
 #include "es/actors/journal.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -15,6 +17,37 @@ namespace {
 
 using persistence::append_request;
 
+// How many actors listen to each bus group through join_bus, by group.
+// Entries stay (a few per actor system): a group that comes back at the
+// same address starts from the count the last listeners left, zero.
+using listener_count = std::shared_ptr<std::atomic<int>>;
+
+listener_count listeners_of(const caf::group& g) {
+  static std::mutex mtx;
+  static std::unordered_map<const caf::abstract_group*, listener_count> all;
+  std::lock_guard<std::mutex> guard{mtx};
+  auto& n = all[g.get()];
+  if (!n)
+    n = std::make_shared<std::atomic<int>>(0);
+  return n;
+}
+
+// A bus group and how many listen to it.
+struct bus_target {
+  caf::group group;
+  listener_count listeners;
+
+  bool heard() const {
+    return listeners->load(std::memory_order_relaxed) > 0;
+  }
+};
+
+bus_target bus_target_of(caf::actor_system& sys, const std::string& name) {
+  auto g = sys.groups().get_local(name);
+  auto n = listeners_of(g);
+  return {std::move(g), std::move(n)};
+}
+
 struct journal_state {
   store_ptr store;
   journal_options opts;
@@ -24,44 +57,50 @@ struct journal_state {
   std::shared_ptr<std::vector<caf::response_promise>> promises
     = std::make_shared<std::vector<caf::response_promise>>();
   bool flush_scheduled = false;
-  caf::group all;
-  std::unordered_map<std::string, caf::group> by_type;
+  bus_target all;
+  std::unordered_map<std::string, bus_target> by_type;
 
   static inline const char* name = "es.journal";
 };
 
 using journal_actor = caf::stateful_actor<journal_state>;
 
-caf::group& type_group(journal_actor* self, const std::string& type) {
-  auto& g = self->state.by_type[type];
-  if (!g)
-    g = self->system().groups().get_local(bus_group(type));
-  return g;
+const bus_target& type_target(journal_actor* self, const std::string& type) {
+  auto i = self->state.by_type.find(type);
+  if (i == self->state.by_type.end())
+    i = self->state.by_type
+          .emplace(type, bus_target_of(self->system(), bus_group(type)))
+          .first;
+  return i->second;
 }
 
 void publish(journal_actor* self,
              const std::shared_ptr<const event_batch>& batch) {
   if (batch->empty())
     return;
-  self->send(self->state.all, batch);
-  // One message per stream type present; the whole batch when it has one
-  // (the common case, checked first).
+  if (self->state.all.heard())
+    self->send(self->state.all.group, batch);
+  // One message per stream type present that someone listens to; the
+  // whole batch when it has one type (the common case, checked first).
   const auto& first = batch->front().stream_type;
   if (std::all_of(batch->begin(), batch->end(),
                   [&](const auto& e) { return e.stream_type == first; })) {
-    self->send(type_group(self, first), batch);
+    const auto& t = type_target(self, first);
+    if (t.heard())
+      self->send(t.group, batch);
     return;
   }
   std::unordered_map<std::string, std::shared_ptr<event_batch>> parts;
   for (const auto& e : *batch)
-    parts[e.stream_type];
+    if (type_target(self, e.stream_type).heard())
+      parts[e.stream_type];
   for (auto& [type, part] : parts) {
-    auto& g = type_group(self, type);
     part = std::make_shared<event_batch>();
     for (const auto& e : *batch)
       if (e.stream_type == type)
         part->push_back(e);
-    self->send(g, std::shared_ptr<const event_batch>{part});
+    self->send(type_target(self, type).group,
+               std::shared_ptr<const event_batch>{part});
   }
 }
 
@@ -105,7 +144,7 @@ caf::behavior journal(journal_actor* self, store_ptr store,
                       journal_options opts) {
   self->state.store = std::move(store);
   self->state.opts = opts;
-  self->state.all = self->system().groups().get_local(bus_group());
+  self->state.all = bus_target_of(self->system(), bus_group());
   // On shutdown, commit what is queued before leaving: every request gets
   // its answer.
   self->set_exit_handler([self](const caf::exit_msg& msg) {
@@ -161,6 +200,26 @@ std::string bus_group() {
 
 std::string bus_group(const std::string& stream_type) {
   return "es.events." + stream_type;
+}
+
+namespace detail {
+
+caf::group count_bus_listener(caf::local_actor* self,
+                              const std::string& stream_type) {
+  auto target = bus_target_of(self->system(), stream_type.empty()
+                                                ? bus_group()
+                                                : bus_group(stream_type));
+  ++*target.listeners;
+  // Counted down when the actor terminates. (One that leaves the group
+  // earlier keeps the journal publishing there, which costs only time.)
+  self->attach_functor([n = target.listeners] { --*n; });
+  return target.group;
+}
+
+} // namespace detail
+
+bool has_bus_listeners(const caf::group& group) {
+  return *listeners_of(group) > 0;
 }
 
 caf::actor spawn_journal(caf::actor_system& sys, store_ptr store,

@@ -306,7 +306,7 @@ caf::behavior projection_behavior(projection_actor* self,
                ? projection_state::paused
                : projection_state::catching_up;
   report(self);
-  self->join(self->system().groups().get_local(actors::bus_group()));
+  actors::join_bus(self);
   maybe_read(self);
   self->set_exception_handler([self](std::exception_ptr& ptr) -> caf::error {
     auto& st = self->state;

@@ -182,7 +182,7 @@ caf::behavior node(node_actor* self, node_config cfg) {
   caf::group bus;
   if (!st.client && st.cfg.journal) {
     bus = self->system().groups().get_local(actors::bus_group());
-    self->join(bus);
+    actors::join_bus(self); // relays what the journal commits to the peers
   }
   self->set_down_handler([self](caf::down_msg& dm) {
     for (const auto& [name, p] : self->state.peers)

@@ -146,21 +146,22 @@ public:
     owned_.push_back(std::move(a));
   }
 
-  /// Returns the batches an actor joined to bus group `name` receives from
-  /// now on (it joins before this returns).
-  std::shared_ptr<batch_log> listen(const std::string& name) {
+  /// Returns the batches an actor joined (join_bus) to the bus group of
+  /// `stream_type` (of all events when empty) receives from now on (it
+  /// joins before this returns).
+  std::shared_ptr<batch_log> listen(const std::string& stream_type = {}) {
     auto log = std::make_shared<batch_log>();
     // Arguments instead of captures: CAF 0.17.6 dereferences a null tuple
     // pointer (UBSan) when spawning a function without arguments.
     auto collector = [](caf::event_based_actor* self,
                         std::shared_ptr<batch_log> out,
-                        caf::group grp) -> caf::behavior {
-      self->join(grp);
+                        std::string type) -> caf::behavior {
+      actors::join_bus(self, type);
       return {[out](std::shared_ptr<const actors::event_batch>& b) {
         out->push_back(std::move(b));
       }};
     };
-    own(sys_->spawn(collector, log, sys_->groups().get_local(name)));
+    own(sys_->spawn(collector, log, stream_type));
     sched().run();
     return log;
   }

@@ -105,7 +105,7 @@ TEST_F(JournalActor, ConflictingAppendFailsAloneAndOthersCommit) {
   ASSERT_TRUE(fx_.store().inner().append("s-2", "account",
                                          expected_version::no_stream(),
                                          request("x").events));
-  auto bus = fx_.listen(actors::bus_group());
+  auto bus = fx_.listen();
   std::vector<handle_type> hs;
   hs.push_back(append(request("s-1", 2, expected_version::no_stream())));
   hs.push_back(append(request("s-2", 1, expected_version::no_stream())));
@@ -152,7 +152,7 @@ TEST_F(JournalActor, InvalidRequestFailsAloneAndOthersCommit) {
 }
 
 TEST_F(JournalActor, ExactRetryInTheSameBatchIsADuplicate) {
-  auto bus = fx_.listen(actors::bus_group());
+  auto bus = fx_.listen();
   auto req = request("s-1", 2, expected_version::no_stream());
   std::vector<handle_type> hs;
   hs.push_back(append(req));
@@ -183,7 +183,7 @@ TEST_F(SmallBatchJournal, MaxBatchBoundsTheBatchSize) {
 }
 
 TEST_F(JournalActor, UnavailableStoreFailsEveryWaitingRequest) {
-  auto bus = fx_.listen(actors::bus_group());
+  auto bus = fx_.listen();
   fx_.store().fail_appends = true;
   std::vector<handle_type> hs;
   for (int i = 1; i <= 3; ++i)
@@ -206,9 +206,9 @@ TEST_F(JournalActor, UnavailableStoreFailsEveryWaitingRequest) {
 }
 
 TEST_F(JournalActor, PublishesOneMessagePerBatchAndPerStreamType) {
-  auto all = fx_.listen(actors::bus_group());
-  auto accounts = fx_.listen(actors::bus_group("account"));
-  auto orders = fx_.listen(actors::bus_group("order"));
+  auto all = fx_.listen();
+  auto accounts = fx_.listen("account");
+  auto orders = fx_.listen("order");
   std::vector<handle_type> hs;
   hs.push_back(append(request("a-1", 2)));
   hs.push_back(append(request("o-1", 1, expected_version::any(), "order")));
@@ -262,4 +262,54 @@ TEST_F(JournalActor, CommitsQueuedAppendsBeforeItExits) {
   for (auto& r : replies)
     EXPECT_TRUE(r);
   EXPECT_EQ(*fx_.store().inner().head_position(), 3);
+}
+
+// CAF relays every message to a local group through a hidden broker actor,
+// also when nobody joined; the journal sends only to groups an actor joined
+// through join_bus, for as long as that actor runs.
+TEST_F(JournalActor, PublishesOnlyWhileAnActorJoinedThroughJoinBus) {
+  auto& sys = fx_.sys();
+  auto all = sys.groups().get_local(actors::bus_group());
+  // An actor joined with plain CAF `join` counts for nothing.
+  auto plain = std::make_shared<std::vector<int64_t>>();
+  auto plain_listener = [](caf::event_based_actor* self,
+                           std::shared_ptr<std::vector<int64_t>> out,
+                           caf::group grp) -> caf::behavior {
+    self->join(grp);
+    return {[out](std::shared_ptr<const actors::event_batch>& b) {
+      out->push_back(b->front().global_position);
+    }};
+  };
+  fx_.own(sys.spawn(plain_listener, plain, all));
+  fx_.sched().run();
+  EXPECT_FALSE(actors::has_bus_listeners(all));
+  std::vector<handle_type> hs;
+  hs.push_back(append(request("s-1")));
+  run(hs);
+  EXPECT_TRUE(plain->empty()) << "published to a group nobody joined";
+  // While one actor joined through join_bus, everyone in the group hears.
+  auto joined = std::make_shared<std::vector<int64_t>>();
+  auto bus_listener = [](caf::event_based_actor* self,
+                         std::shared_ptr<std::vector<int64_t>> out)
+    -> caf::behavior {
+    actors::join_bus(self);
+    return {[out](std::shared_ptr<const actors::event_batch>& b) {
+      out->push_back(b->front().global_position);
+    }};
+  };
+  auto listener = sys.spawn(bus_listener, joined);
+  fx_.sched().run();
+  EXPECT_TRUE(actors::has_bus_listeners(all));
+  hs.push_back(append(request("s-2")));
+  run(hs);
+  EXPECT_EQ(*joined, (std::vector<int64_t>{2}));
+  EXPECT_EQ(*plain, (std::vector<int64_t>{2}));
+  // When it terminates, the journal stops publishing there.
+  caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+  fx_.sched().run();
+  EXPECT_FALSE(actors::has_bus_listeners(all));
+  hs.push_back(append(request("s-3")));
+  run(hs);
+  EXPECT_EQ(*plain, (std::vector<int64_t>{2}));
+  EXPECT_EQ(*joined, (std::vector<int64_t>{2}));
 }

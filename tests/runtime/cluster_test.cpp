@@ -400,7 +400,7 @@ TEST(PostgresCluster, EventsCommittedOnOneMemberReachTheOthersBus) {
   auto b = start_member({{address(*a)}, db.url()});
   ASSERT_TRUE(joined({a.get(), b.get()}));
   caf::scoped_actor listener{b->system()};
-  listener->join(b->system().groups().get_local(es::actors::bus_group()));
+  es::actors::join_bus(listener.ptr());
   auto id = owned_by(address(*a), {address(*a), address(*b)});
   ASSERT_TRUE(a->execute<account>(id, bank::open_account{"ada"}));
   std::shared_ptr<const es::actors::event_batch> got;

@@ -15,13 +15,21 @@
 // publishes the events the store hands back, as one
 // `std::shared_ptr<const event_batch>` (the very batch the memory store
 // keeps), to the local group "es.events" and to "es.events.<stream type>"
-// (the event bus).
+// (the event bus), to each only while some actor listens there:
+//
+//   join_bus(self);             // every committed batch
+//   join_bus(self, "account");  // the account events of each batch
+//
+// (A CAF local group relays every message through a hidden broker actor,
+// one more message and actor resume per group and commit, even when
+// nobody joined: the journal skips groups nobody joined with `join_bus`.)
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include <caf/fwd.hpp>
+#include <caf/group.hpp>
 
 #include "es/persistence/event_store.hpp"
 
@@ -39,6 +47,29 @@ std::string bus_group();
 
 /// Returns the name of the bus group for one stream type.
 std::string bus_group(const std::string& stream_type);
+
+namespace detail {
+
+/// Counts `self` as a listener of the bus group (of `stream_type`, of all
+/// events when empty) until it terminates; returns the group.
+caf::group count_bus_listener(caf::local_actor* self,
+                              const std::string& stream_type);
+
+} // namespace detail
+
+/// Joins `self` (an event-based or blocking actor) to bus group
+/// `bus_group()` (or, given a stream type, `bus_group(stream_type)`); it
+/// receives `std::shared_ptr<const event_batch>` messages. Join through
+/// this function, not `join(group)`: the journal publishes only to groups
+/// that an actor joined this way.
+template <class Self>
+void join_bus(Self* self, const std::string& stream_type = {}) {
+  self->join(detail::count_bus_listener(self, stream_type));
+}
+
+/// Returns whether an actor that joined `group` through `join_bus` is
+/// still running.
+bool has_bus_listeners(const caf::group& group);
 
 /// Spawns the journal over `store`; `detached` gives it a thread of its own
 /// (it blocks in the store).
