@@ -58,6 +58,35 @@ TEST_P(StoreConformance, ReadsBackwardFromVersion) {
             (std::vector<int64_t>{4, 3}));
 }
 
+// Long reads (a store may decode them in parallel) keep every event, in
+// order, with its own fields.
+TEST_P(StoreConformance, ReadsALongStreamWholeAndInOrder) {
+  constexpr size_t n = 5000;
+  auto events = items(n);
+  append_ok("s", events);
+  auto check = [&](const std::vector<recorded_event>& got, int64_t first,
+                   int64_t step) {
+    for (size_t i = 0; i < got.size(); ++i) {
+      auto v = first + step * static_cast<int64_t>(i);
+      ASSERT_EQ(got[i].version, v) << "at " << i;
+      const auto& want = events[static_cast<size_t>(v - 1)];
+      ASSERT_EQ(got[i].event_id, want.event_id) << "at " << i;
+      ASSERT_EQ(got[i].payload, want.payload) << "at " << i;
+      ASSERT_EQ(got[i].global_position, v) << "at " << i;
+    }
+  };
+  auto forward = read("s");
+  ASSERT_EQ(forward.size(), n);
+  check(forward, 1, 1);
+  auto backward = read("s", event_store::latest, unlimited,
+                       direction::backward);
+  ASSERT_EQ(backward.size(), n);
+  check(backward, static_cast<int64_t>(n), -1);
+  auto middle = read("s", 300, 4500);
+  ASSERT_EQ(middle.size(), 4500u);
+  check(middle, 300, 1);
+}
+
 TEST_P(StoreConformance, ReadsUnknownStreamAsEmpty) {
   append_ok("s", items(1));
   EXPECT_TRUE(read("unknown").empty());
