@@ -69,6 +69,18 @@ std::unique_ptr<es::runtime> start_tls_member(const es::tls_files& tls,
   return std::move(*rt);
 }
 
+// An operator (node_client) with `tls` connects to `node`, lists `n`
+// members and disconnects.
+void expect_operator_sees(es::runtime& node, const es::tls_files& tls,
+                          size_t n) {
+  auto admin = es::node_client::connect("127.0.0.1", node.node_port(),
+                                        std::chrono::seconds{10}, tls);
+  ASSERT_TRUE(admin) << admin.error().to_string();
+  auto members = (*admin)->members();
+  ASSERT_TRUE(members);
+  EXPECT_EQ(members->size(), n);
+}
+
 } // namespace
 
 TEST(ClusterTls, MembersWithCertificatesOfTheirCaJoinAndRoute) {
@@ -86,13 +98,7 @@ TEST(ClusterTls, MembersWithCertificatesOfTheirCaJoinAndRoute) {
   auto client = es::runtime::start(opts);
   ASSERT_TRUE(client) << to_string(client.error());
   EXPECT_TRUE((*client)->execute<account>(id, bank::deposit{1}));
-  auto admin = es::node_client::connect("127.0.0.1", a->node_port(),
-                                        std::chrono::seconds{10},
-                                        certs.of("n1"));
-  ASSERT_TRUE(admin) << admin.error().to_string();
-  auto members = (*admin)->members();
-  ASSERT_TRUE(members);
-  EXPECT_EQ(members->size(), 2u);
+  expect_operator_sees(*a, certs.of("n1"), 2);
 }
 
 TEST(ClusterTls, PeersWithoutACertificateOfTheCaAreRefused) {
@@ -137,15 +143,7 @@ TEST(ClusterTls, ClientsThatComeAndGoLeaveTheMembersLinksUp) {
   auto rogue = certs.of("rogue");
   rogue.ca = certs.dir + "/other.pem";
   for (int round = 0; round < 10; ++round) {
-    {
-      auto admin = es::node_client::connect("127.0.0.1", a->node_port(),
-                                            std::chrono::seconds{10},
-                                            certs.of("n1"));
-      ASSERT_TRUE(admin) << admin.error().to_string();
-      auto members = (*admin)->members();
-      ASSERT_TRUE(members);
-      EXPECT_EQ(members->size(), 2u);
-    }
+    expect_operator_sees(*a, certs.of("n1"), 2);
     EXPECT_FALSE(es::node_client::connect("127.0.0.1", b->node_port(),
                                           std::chrono::seconds{10}, rogue));
     EXPECT_FALSE(es::node_client::connect("127.0.0.1", a->node_port(),
