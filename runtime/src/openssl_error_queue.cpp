@@ -17,50 +17,35 @@
 // libcaf_openssl's calls land here; each clears the queue and calls
 // libssl's function, found with dlsym(RTLD_NEXT). networking.cpp refers
 // to `openssl_error_queue_cleared` so that the linker keeps this file.
-#include <dlfcn.h>
-
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include <cstdio>
-#include <cstdlib>
+#include "next_symbol.hpp"
 
-namespace {
-
-template <class Fn>
-Fn next(const char* name) {
-  auto fn = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-  if (fn == nullptr) {
-    std::fprintf(stderr, "eventsource: libssl has no %s\n", name);
-    std::abort();
-  }
-  return fn;
-}
-
-} // namespace
+using es::detail::next_symbol;
 
 extern "C" {
 
 int SSL_read(SSL* ssl, void* buf, int num) {
-  static auto real = next<int (*)(SSL*, void*, int)>("SSL_read");
+  static auto real = next_symbol<int (*)(SSL*, void*, int)>("SSL_read");
   ERR_clear_error();
   return real(ssl, buf, num);
 }
 
 int SSL_write(SSL* ssl, const void* buf, int num) {
-  static auto real = next<int (*)(SSL*, const void*, int)>("SSL_write");
+  static auto real = next_symbol<int (*)(SSL*, const void*, int)>("SSL_write");
   ERR_clear_error();
   return real(ssl, buf, num);
 }
 
 int SSL_connect(SSL* ssl) {
-  static auto real = next<int (*)(SSL*)>("SSL_connect");
+  static auto real = next_symbol<int (*)(SSL*)>("SSL_connect");
   ERR_clear_error();
   return real(ssl);
 }
 
 int SSL_accept(SSL* ssl) {
-  static auto real = next<int (*)(SSL*)>("SSL_accept");
+  static auto real = next_symbol<int (*)(SSL*)>("SSL_accept");
   ERR_clear_error();
   return real(ssl);
 }

@@ -20,34 +20,20 @@
 // stale entry; eventsource loads no plugins.
 // runtime.cpp refers to `resume_cast_cached` so that the linker keeps this
 // file.
-#include <dlfcn.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cxxabi.h>
 #include <typeinfo>
 
 #include <caf/resumable.hpp>
+
+#include "next_symbol.hpp"
 
 namespace {
 
 using abi_class = __cxxabiv1::__class_type_info;
 using cast_fn = void* (*) (const void*, const abi_class*, const abi_class*,
                            std::ptrdiff_t);
-
-cast_fn libstdcxx_cast() {
-  static auto fn = [] {
-    auto f = reinterpret_cast<cast_fn>(dlsym(RTLD_NEXT, "__dynamic_cast"));
-    if (f == nullptr) {
-      std::fprintf(stderr, "eventsource: no __dynamic_cast in libstdc++\n");
-      std::abort();
-    }
-    return f;
-  }();
-  return fn;
-}
 
 // One entry per vtable seen: where the cast to `dst` lands.
 struct entry {
@@ -66,7 +52,7 @@ thread_local entry table[table_size];
 extern "C" void* __dynamic_cast(const void* src, const abi_class* src_type,
                                 const abi_class* dst_type,
                                 std::ptrdiff_t src2dst) {
-  auto real = libstdcxx_cast();
+  static auto real = es::detail::next_symbol<cast_fn>("__dynamic_cast");
   if (src == nullptr || src_type != &typeid(caf::resumable))
     return real(src, src_type, dst_type, src2dst);
   auto vptr = *static_cast<const void* const*>(src);
