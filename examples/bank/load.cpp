@@ -185,13 +185,14 @@ es::result<load_report> run_load(es::runtime& rt, const load_options& opts) {
     return es::error{open.first_error.code(),
                      "opening accounts: " + open.first_error.message()};
   auto rng = std::make_shared<std::mt19937_64>(opts.seed);
-  auto next = [rng, n = opts.accounts](int64_t) {
+  auto next = [rng, n = opts.accounts,
+               share = static_cast<double>(opts.withdrawals) / 100](int64_t) {
     std::uniform_int_distribution<int64_t> account_no(1, n);
     std::uniform_int_distribution<int64_t> amount(1, 100);
     auto id = "acct-" + std::to_string(account_no(*rng));
-    if (std::bernoulli_distribution{0.6}(*rng))
-      return task{std::move(id), deposit{amount(*rng)}};
-    return task{std::move(id), withdraw{amount(*rng)}};
+    if (std::bernoulli_distribution{share}(*rng))
+      return task{std::move(id), withdraw{amount(*rng)}};
+    return task{std::move(id), deposit{amount(*rng)}};
   };
   auto t = run_phase(rt, {opts.commands, opts.concurrency, next},
                      !opts.acks_path.empty());
@@ -224,7 +225,8 @@ void print_summary(std::ostream& out, const load_options& opts,
                    const load_report& r) {
   out << std::fixed << std::setprecision(0) << "bank load: " << opts.accounts
       << " accounts, " << opts.commands << " commands, " << opts.concurrency
-      << " in flight, seed " << opts.seed << ", store " << opts.store_kind
+      << " in flight, " << opts.withdrawals << "% withdrawals, seed "
+      << opts.seed << ", store " << opts.store_kind
       << '\n'
       << std::setprecision(3) << "  opened:     " << opts.accounts
       << " accounts (" << r.already_open << " already open) in "
@@ -248,6 +250,7 @@ void print_json(std::ostream& out, const load_options& opts,
     {"commands", opts.commands},
     {"concurrency", opts.concurrency},
     {"seed", opts.seed},
+    {"withdrawals_percent", opts.withdrawals},
     {"store", opts.store_kind},
     {"commands_ok", r.commands_ok},
     {"rejected", r.rejected},

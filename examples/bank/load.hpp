@@ -10,7 +10,8 @@
 //
 // Opens acct-1..acct-N first (an account that is already open, e.g. in a
 // database from an earlier run, counts as opened), then keeps `concurrency`
-// random deposits and withdrawals in flight until `commands` have replied.
+// random deposits and withdrawals (`withdrawals` percent of them) in flight
+// until `commands` have replied.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,8 @@ class runtime;
 
 namespace bank {
 
-/// What `run_load` does. Preconditions: accounts >= 1, concurrency >= 1.
+/// What `run_load` does. Preconditions: accounts >= 1, concurrency >= 1,
+/// 0 <= withdrawals <= 100.
 struct load_options {
   /// Accounts opened before the measured phase: acct-1..acct-N.
   int64_t accounts = 1000;
@@ -35,6 +37,10 @@ struct load_options {
   int64_t commands = 10000;
   /// Requests kept in flight, in both phases.
   int64_t concurrency = 64;
+  /// Percent of the measured commands that are withdrawals, 0..100; the
+  /// others are deposits. A withdrawal beyond the balance is rejected and
+  /// appends nothing; with 0 every command appends one event.
+  int64_t withdrawals = 40;
   /// Seed of the random account, amount and command choice.
   uint64_t seed = 1;
   /// "memory" or "postgresql"; only reported.

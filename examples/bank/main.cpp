@@ -19,6 +19,7 @@
 // projections did not catch up; for `projections`: one failed or did not
 // catch up in time), 2 usage.
 #include <charconv>
+#include <limits>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -37,10 +38,10 @@
 
 namespace {
 
-// Accepts a base-10 integer >= min and rewrites it canonically: CLI11 alone
-// reads "010" as octal and "-1" as a huge unsigned value.
-CLI::Validator integer_at_least(int64_t min) {
-  auto check = [min](std::string& text) -> std::string {
+// Accepts a base-10 integer in [min, max] and rewrites it canonically:
+// CLI11 alone reads "010" as octal and "-1" as a huge unsigned value.
+CLI::Validator integer_in(int64_t min, int64_t max) {
+  auto check = [min, max](std::string& text) -> std::string {
     int64_t value = 0;
     auto end = text.data() + text.size();
     auto [ptr, err] = std::from_chars(text.data(), end, value);
@@ -48,10 +49,19 @@ CLI::Validator integer_at_least(int64_t min) {
       return "'" + text + "' is not an integer";
     if (value < min)
       return "'" + text + "' is below " + std::to_string(min);
+    if (value > max)
+      return "'" + text + "' is above " + std::to_string(max);
     text = std::to_string(value);
     return {};
   };
-  return CLI::Validator{check, "INT>=" + std::to_string(min)};
+  auto name = max == std::numeric_limits<int64_t>::max()
+                ? "INT>=" + std::to_string(min)
+                : "INT in " + std::to_string(min) + ".." + std::to_string(max);
+  return CLI::Validator{check, name};
+}
+
+CLI::Validator integer_at_least(int64_t min) {
+  return integer_in(min, std::numeric_limits<int64_t>::max());
 }
 
 // Accepts HOST:PORT with a port in 1..65535.
@@ -260,6 +270,13 @@ void add_load_command(CLI::App& app, arguments& args) {
   number("--commands", lo.commands, 0, "Measured commands")->required();
   number("--concurrency", lo.concurrency, 1, "Commands in flight")
     ->required();
+  cmd
+    ->add_option("--withdrawals", lo.withdrawals,
+                 "Percent of the measured commands that withdraw (the others "
+                 "deposit); 0 makes every command append one event")
+    ->check(integer_in(0, 100))
+    ->capture_default_str()
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("--seed", lo.seed, "Random seed")
     ->capture_default_str()
     ->check(integer_at_least(0))

@@ -119,6 +119,18 @@ has '^name +kind +state +checkpoint +head +lag +events/s +last error$' projectio
 has '^bank_totals: opened 0, closed 0, deposits 0 \(sum 0\), withdrawals 0 \(sum 0\)$' projections
 expect 0 '^bank_totals +in_memory +live ' '' projections --wait-seconds 1
 expect 0 '0 ok, 0 rejected' '' load --accounts 1 --commands 0 --concurrency 1
+# Deposits only: every command appends exactly one event (what the
+# benchmarks' "1 event each" runs rely on); all withdrawals: some of them
+# are beyond the balance of a fresh account and rejected.
+expect 0 ' 0% withdrawals' '' load --accounts 50 --commands 500 --concurrency 8 --withdrawals 0 --json
+check_load 50 500 memory
+(($(json_field commands_ok) == 500 && $(json_field events) == 500 &&
+  $(json_field withdrawals) == 0 && $(json_field deposits) == 500)) ||
+  fail "load --withdrawals 0: not one deposit event per command: $(tail -n 1 "$tmp/out")"
+expect 0 ' 100% withdrawals' '' load --accounts 50 --commands 500 --concurrency 8 --withdrawals 100 --json
+check_load 50 500 memory
+(($(json_field rejected) == 500 && $(json_field events) == 0)) ||
+  fail "load --withdrawals 100: a withdrawal from an empty account passed: $(tail -n 1 "$tmp/out")"
 expect 0 '^acct-1: version 1$' '' open acct-1 ada
 expect 1 '' '^bank: deposit acct-1: rejected: account is not open$' deposit acct-1 5
 expect 1 '' '^bank: acct-9: no such account$' balance acct-9
@@ -137,6 +149,9 @@ expect 2 '' '' load --accounts 0 --commands 10 --concurrency 1
 expect 2 '' '' load --accounts 10 --commands -1 --concurrency 1
 expect 2 '' '' load --accounts 10 --commands 10 --concurrency 0
 expect 2 '' '' load --accounts 10 --commands 10
+expect 2 '' 'above 100' load --accounts 10 --commands 10 --concurrency 1 --withdrawals 101
+expect 2 '' 'below 0' load --accounts 10 --commands 10 --concurrency 1 --withdrawals -1
+expect 2 '' 'not an integer' load --accounts 10 --commands 10 --concurrency 1 --withdrawals 0.5
 expect 2 '' '' load --accounts 1 --commands 1 --concurrency 1 --wait-seconds -1
 expect 2 '' 'below 0' projections --wait-seconds -1
 expect 2 '' 'not an integer' projections --wait-seconds soon
