@@ -19,11 +19,11 @@
 // projections did not catch up; for `projections`: one failed or did not
 // catch up in time), 2 usage.
 #include <charconv>
-#include <limits>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <string>
 #include <vector>
 

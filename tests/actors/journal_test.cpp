@@ -270,17 +270,22 @@ TEST_F(JournalActor, CommitsQueuedAppendsBeforeItExits) {
 TEST_F(JournalActor, PublishesOnlyWhileAnActorJoinedThroughJoinBus) {
   auto& sys = fx_.sys();
   auto all = sys.groups().get_local(actors::bus_group());
-  // An actor joined with plain CAF `join` counts for nothing.
-  auto plain = std::make_shared<std::vector<int64_t>>();
-  auto plain_listener = [](caf::event_based_actor* self,
-                           std::shared_ptr<std::vector<int64_t>> out,
-                           caf::group grp) -> caf::behavior {
-    self->join(grp);
+  // Records the first position of each batch heard, joined one way or
+  // the other.
+  auto listener = [](caf::event_based_actor* self,
+                     std::shared_ptr<std::vector<int64_t>> out, caf::group grp,
+                     bool through_join_bus) -> caf::behavior {
+    if (through_join_bus)
+      actors::join_bus(self);
+    else
+      self->join(grp);
     return {[out](std::shared_ptr<const actors::event_batch>& b) {
       out->push_back(b->front().global_position);
     }};
   };
-  fx_.own(sys.spawn(plain_listener, plain, all));
+  // An actor joined with plain CAF `join` counts for nothing.
+  auto plain = std::make_shared<std::vector<int64_t>>();
+  fx_.own(sys.spawn(listener, plain, all, false));
   fx_.sched().run();
   EXPECT_FALSE(actors::has_bus_listeners(all));
   std::vector<handle_type> hs;
@@ -289,15 +294,7 @@ TEST_F(JournalActor, PublishesOnlyWhileAnActorJoinedThroughJoinBus) {
   EXPECT_TRUE(plain->empty()) << "published to a group nobody joined";
   // While one actor joined through join_bus, everyone in the group hears.
   auto joined = std::make_shared<std::vector<int64_t>>();
-  auto bus_listener = [](caf::event_based_actor* self,
-                         std::shared_ptr<std::vector<int64_t>> out)
-    -> caf::behavior {
-    actors::join_bus(self);
-    return {[out](std::shared_ptr<const actors::event_batch>& b) {
-      out->push_back(b->front().global_position);
-    }};
-  };
-  auto listener = sys.spawn(bus_listener, joined);
+  auto bus_listener = sys.spawn(listener, joined, all, true);
   fx_.sched().run();
   EXPECT_TRUE(actors::has_bus_listeners(all));
   hs.push_back(append(request("s-2")));
@@ -305,7 +302,7 @@ TEST_F(JournalActor, PublishesOnlyWhileAnActorJoinedThroughJoinBus) {
   EXPECT_EQ(*joined, (std::vector<int64_t>{2}));
   EXPECT_EQ(*plain, (std::vector<int64_t>{2}));
   // When it terminates, the journal stops publishing there.
-  caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bus_listener, caf::exit_reason::user_shutdown);
   fx_.sched().run();
   EXPECT_FALSE(actors::has_bus_listeners(all));
   hs.push_back(append(request("s-3")));
