@@ -167,6 +167,7 @@ struct arguments {
   bank::load_options load;
   bool json = false;
   int64_t timeout_ms = 30'000;
+  std::string scheduler = "sharing";
   int64_t wait_seconds = 10;      ///< bank projections
   int64_t load_wait_seconds = 60; ///< bank load, after the last command
   bool no_projections = false;    ///< bank load: the write side alone
@@ -372,6 +373,10 @@ int main(int argc, char** argv) {
                  "How long a command may take; 0: no limit")
     ->capture_default_str()
     ->check(integer_at_least(0));
+  app.add_option("--scheduler", args.scheduler,
+                 "How CAF's threads share the ready actors")
+    ->capture_default_str()
+    ->check(CLI::IsMember({"sharing", "stealing"}));
   add_account_commands(app, args);
   add_load_command(app, args);
   add_projections_command(app, args);
@@ -396,6 +401,9 @@ int main(int argc, char** argv) {
   es::runtime_options opts;
   opts.store_url = args.store;
   opts.request_timeout = std::chrono::milliseconds{args.timeout_ms};
+  opts.scheduler = args.scheduler == "stealing"
+                     ? es::scheduler_policy::stealing
+                     : es::scheduler_policy::sharing;
   opts.via = args.via;
   if (command == "serve" || !args.via.empty())
     opts.tls = args.tls;

@@ -220,8 +220,13 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
   im->opts = opts;
   if (opts.deterministic)
     im->cfg.set("scheduler.policy", caf::atom("testing"));
-  else
+  else {
     im->cfg.set("scheduler.max-threads", scheduler_threads(opts));
+    im->cfg.set("scheduler.policy",
+                opts.scheduler == scheduler_policy::sharing
+                  ? caf::atom("sharing")
+                  : caf::atom("stealing"));
+  }
   detail::add_types(im->cfg);
   if (opts.node_port || !opts.via.empty())
     detail::use_networking(im->cfg, opts.tls);

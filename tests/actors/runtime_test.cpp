@@ -1,8 +1,12 @@
-// The runtime object: bad options, bad input, and shutting down with
-// commands in flight (they are answered, never dropped).
+// The runtime object: bad options, bad input, shutting down with
+// commands in flight (they are answered, never dropped), and both
+// scheduler policies.
 #include <gtest/gtest.h>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/policy/work_sharing.hpp>
+#include <caf/scheduler/coordinator.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "account.hpp"
@@ -113,4 +117,56 @@ TEST(Runtime, CommandsAfterShutdownBeganAreRefusedAsUnavailable) {
   }
   auto unavailable = -static_cast<int64_t>(ec::unavailable);
   EXPECT_EQ(*log, (reply_log{unavailable, unavailable}));
+}
+
+// The threaded runtime on either scheduler policy: many commands in flight
+// at once, every one answered and applied once.
+TEST(Runtime, BothSchedulerPoliciesAnswerEveryCommandInFlight) {
+  constexpr int accounts = 10, per_account = 50;
+  for (auto policy :
+       {es::scheduler_policy::sharing, es::scheduler_policy::stealing}) {
+    es::runtime_options opts;
+    opts.scheduler = policy;
+    opts.scheduler_threads = 2;
+    auto rt = es::runtime::start(opts);
+    ASSERT_TRUE(rt) << to_string(rt.error());
+    using sharing_scheduler
+      = caf::scheduler::coordinator<caf::policy::work_sharing>;
+    EXPECT_EQ(dynamic_cast<sharing_scheduler*>(&(*rt)->system().scheduler())
+                != nullptr,
+              policy == es::scheduler_policy::sharing);
+    auto id = [](int i) { return "acct-" + std::to_string(i); };
+    for (int i = 0; i < accounts; ++i)
+      ASSERT_TRUE((*rt)->execute<account>(id(i), open_account{"ada"}));
+    // One actor sends every deposit at once and reports how many of them
+    // were answered with success.
+    auto client = [](caf::event_based_actor* self, es::runtime* rt,
+                     caf::actor parent, int accounts, int per_account) {
+      auto answered = std::make_shared<int>(0);
+      auto ok = std::make_shared<int>(0);
+      int total = accounts * per_account;
+      auto record = [=](bool success) {
+        *ok += success;
+        if (++*answered == total) {
+          self->send(parent, *ok);
+          self->quit();
+        }
+      };
+      for (int k = 0; k < per_account; ++k)
+        for (int i = 0; i < accounts; ++i)
+          rt->request<account>(self, "acct-" + std::to_string(i), deposit{1})
+            .then([=](es::command_result&) { record(true); },
+                  [=](caf::error&) { record(false); });
+    };
+    caf::scoped_actor self{(*rt)->system()};
+    (*rt)->system().spawn(client, rt->get(), caf::actor{self}, accounts,
+                          per_account);
+    self->receive([&](int ok) { EXPECT_EQ(ok, accounts * per_account); });
+    for (int i = 0; i < accounts; ++i) {
+      auto view = (*rt)->inspect<account>(id(i));
+      ASSERT_TRUE(view) << to_string(view.error());
+      EXPECT_EQ(view->version, 1 + per_account);
+      EXPECT_EQ(view->state.balance, per_account);
+    }
+  }
 }

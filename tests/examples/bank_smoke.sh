@@ -114,6 +114,10 @@ check_load() {
 expect 0 'commands/s' '' load --accounts 100 --commands 2000 --concurrency 32 --json
 check_load 100 2000 memory
 check_totals 100
+# The same on CAF's work-stealing scheduler (the default is sharing).
+expect 0 'commands/s' '' --scheduler stealing load --accounts 100 --commands 2000 --concurrency 32 --json
+check_load 100 2000 memory
+check_totals 100
 expect 0 '^bank_totals +in_memory +live +0 +0 +0 +0\.0$' '' projections
 has '^name +kind +state +checkpoint +head +lag +events/s +last error$' projections
 has '^bank_totals: opened 0, closed 0, deposits 0 \(sum 0\), withdrawals 0 \(sum 0\)$' projections
@@ -153,6 +157,8 @@ expect 2 '' 'above 100' load --accounts 10 --commands 10 --concurrency 1 --withd
 expect 2 '' 'below 0' load --accounts 10 --commands 10 --concurrency 1 --withdrawals -1
 expect 2 '' 'not an integer' load --accounts 10 --commands 10 --concurrency 1 --withdrawals 0.5
 expect 2 '' '' load --accounts 1 --commands 1 --concurrency 1 --wait-seconds -1
+expect 2 '' 'not in {sharing,stealing}' --scheduler fifo balance acct-1
+expect 2 '' 'not in {sharing,stealing}' --scheduler '' balance acct-1
 expect 2 '' 'below 0' projections --wait-seconds -1
 expect 2 '' 'not an integer' projections --wait-seconds soon
 expect 2 '' '' projections extra

@@ -54,6 +54,17 @@ using persistence::projection_op;
 using projections::projection;
 using projections::projection_status;
 
+/// How CAF's scheduler hands ready actors to its threads.
+enum class scheduler_policy {
+  /// One shared queue; an idle thread sleeps until work arrives. The
+  /// default: on few cores it costs the least CPU per command.
+  sharing,
+  /// CAF's own default: a queue per thread; an idle thread polls (waking
+  /// every 50 µs for a while) and steals from the others. Try it on many
+  /// cores, where one shared queue may become contended.
+  stealing,
+};
+
 /// How a runtime is set up. Defaults suit a single node.
 struct runtime_options {
   /// "memory:" (embedded, nothing persists) or a PostgreSQL URL.
@@ -77,6 +88,8 @@ struct runtime_options {
   /// CAF scheduler threads; 0 means one per core (CAF alone would start at
   /// least 4).
   size_t scheduler_threads = 0;
+  /// How those threads share the ready actors.
+  scheduler_policy scheduler = scheduler_policy::sharing;
   /// Projections re-check the store and the operators' requests this often
   /// (the fallback when PostgreSQL notifications are lost).
   std::chrono::milliseconds projection_poll{1000};
