@@ -249,14 +249,19 @@ pg_appender::append_fast(pqxx::connection& c,
   // A stream planned without a known head starts at version 0, which is
   // what a new stream is; the read below overwrites the ones that exist.
   std::unordered_map<std::string, stream_head> heads;
+  // The cache entry of each request's stream, if any (the first request of
+  // each stream): remember() updates it without a second lookup.
+  std::vector<stream_head*> cached(requests.size(), nullptr);
   pg_array_builder unknown;
   bool any_unknown = false;
-  for (const auto& req : requests) {
+  for (size_t k = 0; k < requests.size(); ++k) {
+    const auto& req = requests[k];
     auto [h, added] = heads.try_emplace(req.stream_id);
     if (!added)
       continue;
     if (auto i = heads_.find(req.stream_id); i != heads_.end()) {
       h->second = i->second;
+      cached[k] = &i->second;
     } else if (!expects_new(req)) {
       unknown.add(req.stream_id);
       any_unknown = true;
@@ -292,7 +297,7 @@ pg_appender::append_fast(pqxx::connection& c,
     r->recorded_at = now;
   }
   plan.new_head += base;
-  remember(plan);
+  remember(plan, requests, cached);
   return plan;
 }
 
@@ -324,18 +329,26 @@ pg_appender::append_careful(pqxx::connection& c,
   if (!plan.writes.empty())
     insert(txn, plan, plan.new_head - head);
   txn.commit();
-  remember(plan);
+  remember(plan, requests, {});
   return plan;
 }
 
-void pg_appender::remember(const append_plan& plan) {
-  if (heads_.size() > max_cached_heads)
-    heads_.clear();
+void pg_appender::remember(const append_plan& plan,
+                           const std::vector<append_request>& requests,
+                           const std::vector<stream_head*>& cached) {
+  bool fresh = heads_.size() > max_cached_heads;
+  if (fresh)
+    heads_.clear(); // and with it every pointer in `cached`
   for (const auto& w : plan.writes) {
-    auto n = static_cast<int64_t>(w.request->events.size());
-    heads_.insert_or_assign(w.request->stream_id,
-                            stream_head{w.first_version + n - 1,
-                                        w.request->stream_type});
+    auto version
+      = w.first_version + static_cast<int64_t>(w.request->events.size()) - 1;
+    auto k = static_cast<size_t>(w.request - requests.data());
+    // A cached stream's type is the request's: the plan checked it.
+    if (!fresh && k < cached.size() && cached[k])
+      cached[k]->version = version;
+    else
+      heads_.insert_or_assign(w.request->stream_id,
+                              stream_head{version, w.request->stream_type});
   }
 }
 

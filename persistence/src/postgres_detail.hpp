@@ -136,7 +136,11 @@ private:
   append_plan append_careful(pqxx::connection& c,
                              const std::vector<append_request>& requests);
 
-  void remember(const append_plan& plan);
+  // Records the heads `plan` wrote. `cached[k]` may point to the cache
+  // entry of `requests[k]`'s stream (found before the write).
+  void remember(const append_plan& plan,
+                const std::vector<append_request>& requests,
+                const std::vector<stream_head*>& cached);
 
   // Stream heads this connection has seen committed. A stale entry is
   // caught by the unique index on (stream_id, version); see the .cpp.
