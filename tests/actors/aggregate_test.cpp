@@ -135,15 +135,16 @@ TEST(AggregateActor, EventsKeepTheGivenCorrelationAndCausation) {
   EXPECT_EQ(meta.at("correlation_id"), "corr-1");
   EXPECT_EQ(meta.at("causation_id"), "cause-1");
   EXPECT_EQ(rt->read_stream("acct-1")->front().metadata, meta);
-  // Only one given: the other defaults to the command id.
+  // Only one given: only that one is written.
   auto r2 = rt->execute<account>("acct-1", deposit{1}, {"corr-1", ""});
   ASSERT_TRUE(r2);
   const auto& m2 = r2->events.begin()->metadata;
   EXPECT_EQ(m2.at("correlation_id"), "corr-1");
-  EXPECT_EQ(m2.at("causation_id"), m2.at("command_id"));
+  EXPECT_FALSE(m2.contains("causation_id"));
+  EXPECT_EQ(m2.at("command_id").get<std::string>().size(), 36u);
 }
 
-TEST(AggregateActor, EventsDefaultToTheCommandIdAsCorrelationAndCausation) {
+TEST(AggregateActor, EventsCarryTheirCommandIdAndNoIdsTheCallerDidNotGive) {
   auto rt = start();
   auto r1 = rt->execute<account>("acct-1", open_account{"ada"});
   auto r2 = rt->execute<account>("acct-1", deposit{10});
@@ -153,11 +154,37 @@ TEST(AggregateActor, EventsDefaultToTheCommandIdAsCorrelationAndCausation) {
   const auto& m2 = r2->events.begin()->metadata;
   ASSERT_TRUE(m1.contains("command_id"));
   auto id = m1.at("command_id").get<std::string>();
-  EXPECT_EQ(id.size(), 36u); // a UUID
-  EXPECT_EQ(m1.at("correlation_id"), id);
-  EXPECT_EQ(m1.at("causation_id"), id);
+  EXPECT_TRUE(es::persistence::uuid::parse(id)); // a UUID
+  EXPECT_EQ(m1, (es::persistence::json{{"command_id", id}}));
   EXPECT_NE(m2.at("command_id"), m1.at("command_id"));
-  EXPECT_EQ(m2.at("correlation_id"), m2.at("command_id"));
+  EXPECT_EQ(rt->read_stream("acct-1")->front().metadata, m1);
+}
+
+TEST(AggregateActor, ACommandCausedByAnEventContinuesItsCorrelation) {
+  auto rt = start();
+  auto opened = rt->execute<account>("acct-1", open_account{"ada"});
+  ASSERT_TRUE(opened);
+  const auto& cause = *opened->events.begin();
+  // The cause has no correlation id: its command's id stands for it.
+  auto meta = es::command_metadata::caused_by(cause);
+  EXPECT_EQ(meta.correlation_id, cause.metadata.at("command_id"));
+  EXPECT_EQ(meta.causation_id, cause.event_id.to_string());
+  auto next = rt->execute<account>("acct-2", open_account{"bob"}, meta);
+  ASSERT_TRUE(next);
+  const auto& effect = *next->events.begin();
+  EXPECT_EQ(effect.metadata.at("correlation_id"), meta.correlation_id);
+  EXPECT_EQ(effect.metadata.at("causation_id"), meta.causation_id);
+  // Down the chain the correlation stays the first command's.
+  auto third = es::command_metadata::caused_by(effect);
+  EXPECT_EQ(third.correlation_id, meta.correlation_id);
+  EXPECT_EQ(third.causation_id, effect.event_id.to_string());
+  // An event written without a command: its own id starts the conversation.
+  es::persistence::recorded_event bare;
+  bare.event_id = es::persistence::uuid::v7();
+  bare.metadata = {{"correlation_id", 7}}; // not a string: ignored
+  auto from_bare = es::command_metadata::caused_by(bare);
+  EXPECT_EQ(from_bare.correlation_id, bare.event_id.to_string());
+  EXPECT_EQ(from_bare.causation_id, bare.event_id.to_string());
 }
 
 TEST(AggregateActor, EveryEventOfACommandCarriesTheSameMetadata) {

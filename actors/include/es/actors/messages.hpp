@@ -44,10 +44,21 @@ struct event_slice {
   }
 };
 
-/// Ids that travel from a command into its events' metadata.
+/// Ids that travel from a command into its events' metadata. Every event
+/// carries its `command_id`; `correlation_id` and `causation_id` only when
+/// they are given here (an event without them was caused by its command,
+/// and its conversation is identified by that command's id).
+///
+///   // a process manager reacting to `e`:
+///   rt->execute<shipping>(order, ship{}, es::command_metadata::caused_by(e));
 struct command_metadata {
-  std::string correlation_id; ///< Empty: the command's own id.
-  std::string causation_id;   ///< Empty: the command's own id.
+  std::string correlation_id; ///< Empty: not written.
+  std::string causation_id;   ///< Empty: not written.
+
+  /// For a command sent in reaction to `cause`: the same correlation as
+  /// `cause` (its correlation_id, else its command_id, else its event id),
+  /// and `cause`'s event id as the causation.
+  static command_metadata caused_by(const recorded_event& cause);
 };
 
 /// A command for one aggregate instance; `command` points to the
