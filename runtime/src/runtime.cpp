@@ -189,6 +189,7 @@ caf::error runtime::impl::start_node() {
 
 namespace detail {
 bool resume_cast_cached(); // resume_cast.cpp
+bool thread_aid_local();   // thread_aid.cpp
 } // namespace detail
 
 namespace {
@@ -205,9 +206,10 @@ size_t scheduler_threads(const runtime_options& opts) {
 } // namespace
 
 caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_options opts) {
-  // Links that file in, whose __dynamic_cast saves ~1,300 instructions per
-  // actor resume.
+  // Links those files in, which save ~1,300 and ~600 instructions per actor
+  // resume (a cached dynamic_cast, a thread_local actor id).
   static_cast<void>(detail::resume_cast_cached());
+  static_cast<void>(detail::thread_aid_local());
   if (opts.readers == 0 || opts.max_batch == 0)
     return actors::make_error(ec::invalid_argument,
                               "readers and max_batch must be at least 1");
