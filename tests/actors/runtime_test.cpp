@@ -6,8 +6,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/policy/work_sharing.hpp>
 #include <caf/scheduler/coordinator.hpp>
-#include <caf/scoped_actor.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "account.hpp"
 #include "actors/deterministic_runtime.hpp"

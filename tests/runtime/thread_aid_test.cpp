@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 
 #include <thread>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
