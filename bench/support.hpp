@@ -5,9 +5,11 @@
 //   auto start = bench::clock_type::now(); ... bench::seconds_since(start);
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <pqxx/pqxx>
 
@@ -16,6 +18,12 @@
 namespace bench {
 
 using clock_type = std::chrono::steady_clock;
+
+// Returns the median of `xs` (the upper one of an even count).
+inline double median(std::vector<double> xs) {
+  std::sort(xs.begin(), xs.end());
+  return xs.empty() ? 0.0 : xs[xs.size() / 2];
+}
 
 inline double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
