@@ -2,9 +2,7 @@
 
 #include "postgres_detail.hpp"
 
-#include <algorithm>
 #include <future>
-#include <iterator>
 #include <thread>
 
 namespace es::persistence {
@@ -70,51 +68,6 @@ std::vector<recorded_event> to_events(const pqxx::result& rows) {
 int64_t to_limit(size_t n) {
   constexpr auto max = static_cast<size_t>(std::numeric_limits<int64_t>::max());
   return static_cast<int64_t>(std::min(n, max));
-}
-
-// A long stream is read in pages of this many events, each decoded on a
-// thread of its own while the next is fetched: the client's decoding (JSON
-// above all) overlaps the server's reading and sending.
-constexpr size_t read_page = 8192;
-
-std::vector<recorded_event> decode_page(const pqxx::result& rows) {
-  std::vector<recorded_event> out(rows.size());
-  decode(rows, 0, rows.size(), out.data());
-  return out;
-}
-
-// read_stream's query (`name`: read_forward or read_backward) for up to
-// `max_count` events from version `from`, page by page.
-std::vector<recorded_event> read_pages(pqxx::transaction_base& txn,
-                                       const char* name, const std::string& id,
-                                       int64_t from, size_t max_count,
-                                       direction dir) {
-  auto rows = txn.exec_prepared(name, id, from,
-                                to_limit(std::min(max_count, read_page)));
-  if (rows.size() < read_page || max_count == read_page)
-    return to_events(rows); // one page: decoded as one result
-  std::vector<std::future<std::vector<recorded_event>>> pages;
-  size_t total = 0;
-  for (;;) {
-    total += rows.size();
-    auto last = rows.back()[4].as<int64_t>(); // the version column
-    bool full = rows.size() == read_page;
-    pages.push_back(std::async(std::launch::async, decode_page, rows));
-    auto next = dir == direction::forward ? last + 1 : last - 1;
-    if (!full || total == max_count || next < 1)
-      break;
-    rows = txn.exec_prepared(name, id, next,
-                             to_limit(std::min(max_count - total, read_page)));
-    if (rows.empty())
-      break;
-  }
-  std::vector<recorded_event> out;
-  out.reserve(total);
-  for (auto& page : pages) {
-    auto events = page.get(); // rethrows a decoding error
-    std::move(events.begin(), events.end(), std::back_inserter(out));
-  }
-  return out;
 }
 
 // A NULL array parameter means "no filter".
@@ -247,8 +200,8 @@ postgres_store::do_read_stream(std::string_view stream_id,
   return impl_->run<std::vector<recorded_event>>([&](pqxx::connection& c) {
     pqxx::read_transaction txn{c};
     auto name = dir == direction::forward ? "read_forward" : "read_backward";
-    return read_pages(txn, name, std::string{stream_id}, from_version,
-                      max_count, dir);
+    return to_events(txn.exec_prepared(name, std::string{stream_id},
+                                       from_version, to_limit(max_count)));
   });
 }
 
