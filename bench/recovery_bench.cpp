@@ -217,7 +217,8 @@ int main(int argc, char** argv) {
     auto raw_m = raw_many(cfg);
     auto rt_m = runtime_many(cfg);
     std::cout << "recovery_bench: one stream of " << cfg.long_events
-              << " events (median of " << cfg.rounds << " rounds); " << cfg.aggregates << " streams of " << cfg.each
+              << " events (median of " << cfg.rounds << " rounds); "
+              << cfg.aggregates << " streams of " << cfg.each
               << "\n  replay_long   raw " << static_cast<long>(raw_l)
               << " events/s, runtime " << static_cast<long>(rt_l)
               << " events/s, ratio " << rt_l / raw_l << " (target >= 0.5)\n"

@@ -58,9 +58,9 @@ TEST_P(StoreConformance, ReadsBackwardFromVersion) {
             (std::vector<int64_t>{4, 3}));
 }
 
-// Long reads (a store may read them page by page and decode them in
-// parallel) keep every event, in order, with its own fields, wherever they
-// start and end (PostgreSQL's pages have 8,192 events).
+// Long reads (a store may decode them in parallel, or read them in parts
+// of, say, 8,192 events) keep every event, in order, with its own fields,
+// wherever they start and end.
 TEST_P(StoreConformance, ReadsALongStreamWholeAndInOrder) {
   constexpr int64_t n = 20'000;
   auto events = items(static_cast<size_t>(n));
