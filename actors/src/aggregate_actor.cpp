@@ -48,23 +48,6 @@ json metadata_of(const command_msg& msg, const std::string& id) {
   return out;
 }
 
-} // namespace
-
-command_metadata command_metadata::caused_by(const recorded_event& cause) {
-  auto event_id = cause.event_id.to_string();
-  auto text = [&](const char* key) -> const std::string* {
-    auto i = cause.metadata.find(key);
-    return i != cause.metadata.end() && i->is_string()
-             ? &i->get_ref<const std::string&>()
-             : nullptr;
-  };
-  const auto* correlation = text("correlation_id");
-  if (!correlation)
-    correlation = text("command_id");
-  return {correlation ? *correlation : event_id, event_id};
-}
-
-namespace {
 
 // Answers every later command with `err` and passivates: the next command
 // gets a fresh instance that recovers again.
@@ -290,6 +273,20 @@ caf::actor spawn_aggregate(caf::actor_system& sys,
                            const aggregate_model& model, std::string id,
                            bool waiting) {
   return sys.spawn(aggregate, std::move(ctx), &model, std::move(id), waiting);
+}
+
+command_metadata command_metadata::caused_by(const recorded_event& cause) {
+  auto event_id = cause.event_id.to_string();
+  auto text = [&](const char* key) -> const std::string* {
+    auto i = cause.metadata.find(key);
+    return i != cause.metadata.end() && i->is_string()
+             ? &i->get_ref<const std::string&>()
+             : nullptr;
+  };
+  const auto* correlation = text("correlation_id");
+  if (!correlation)
+    correlation = text("command_id");
+  return {correlation ? *correlation : event_id, event_id};
 }
 
 } // namespace es::actors
