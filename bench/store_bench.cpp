@@ -2,6 +2,7 @@
 //
 //   build/bin/store_bench --db "$(scripts/pg url)" [--events 100000]
 //       [--streams 10000] [--batch 100] [--rounds 5] [--json]
+//       [--only insert|copy|store]   (one of them alone, for profiling)
 //
 // Measures, in the same run and on the same server, the same rows (all nine
 // columns the store writes, into the same table definition):
@@ -35,6 +36,7 @@ struct config {
   int batch = 100;
   int rounds = 5;
   bool json_output = false;
+  std::string only; // "insert", "copy" or "store": that one alone (profiling)
 };
 
 // One row as the raw baselines write it.
@@ -202,16 +204,22 @@ config parse(int argc, char** argv) {
       cfg.rounds = std::stoi(next());
     else if (arg == "--json")
       cfg.json_output = true;
+    else if (arg == "--only")
+      cfg.only = next();
     else {
       std::cerr << "usage: store_bench [--db URL] [--events N] [--streams N]"
-                   " [--batch N] [--rounds N] [--json]\n";
+                   " [--batch N] [--rounds N] [--json]\n"
+                   "       [--only insert|copy|store]\n";
       std::exit(2);
     }
   }
   if (cfg.db.empty() || cfg.events <= 0 || cfg.streams <= 0 || cfg.batch <= 0
-      || cfg.rounds <= 0 || cfg.events % cfg.batch != 0) {
+      || cfg.rounds <= 0 || cfg.events % cfg.batch != 0
+      || !(cfg.only.empty() || cfg.only == "insert" || cfg.only == "copy"
+           || cfg.only == "store")) {
     std::cerr << "store_bench: need --db (or ES_DATABASE_URL), positive"
-                 " numbers, and --events a multiple of --batch\n";
+                 " numbers, --events a multiple of --batch, and --only one"
+                 " of insert, copy, store\n";
     std::exit(2);
   }
   return cfg;
@@ -225,6 +233,14 @@ int main(int argc, char** argv) {
   double insert = 0, copy = 0, store = 0;
   std::vector<double> ratios; // store / insert, per round
   try {
+    if (!cfg.only.empty()) {
+      auto rate = cfg.only == "insert" ? raw_insert(cfg, rows)
+                  : cfg.only == "copy" ? raw_copy(cfg, rows)
+                                       : store_append(cfg);
+      std::cout << cfg.only << ": " << static_cast<int>(rate)
+                << " events/s\n";
+      return 0;
+    }
     // Interleave the rounds so that a noisy moment hurts all three alike.
     for (int r = 0; r < cfg.rounds; ++r) {
       auto i = raw_insert(cfg, rows);

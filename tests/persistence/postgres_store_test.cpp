@@ -1,5 +1,6 @@
 // PostgreSQL-only behaviour: the schema contract, migrations, rows written by
-// hand, outages, and gapless positions under concurrent writers.
+// hand, outages, gapless positions under concurrent writers, and big
+// batches (COPY) that collide, fail or lose their connection.
 #include <atomic>
 #include <set>
 #include <thread>
@@ -356,4 +357,96 @@ TEST(PostgresStore, TwoWritersOnOneStreamSeeEachOthersAppends) {
   for (const auto& e : *events)
     amounts.push_back(e.payload.at("amount").get<int64_t>());
   EXPECT_EQ(amounts, (std::vector<int64_t>{1, 2, 4, 5, 6, 7}));
+}
+
+// -- big batches: written with COPY, BEGIN to COMMIT in one query -------------
+
+namespace {
+
+// `n` single-event requests for streams `prefix`0 .. `prefix`(n-1).
+std::vector<append_request> big_batch(const std::string& prefix, int n,
+                                      expected_version expected) {
+  std::vector<append_request> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back({prefix + std::to_string(i), "account", expected,
+                   {deposit(i)}});
+  return out;
+}
+
+// Returns the number of requests of `results` that failed with `code`.
+size_t failed_with(const std::vector<result<append_result>>& results, ec code) {
+  size_t n = 0;
+  for (const auto& r : results)
+    if (!r && r.error().code() == code)
+      ++n;
+  return n;
+}
+
+} // namespace
+
+TEST(PostgresStore, BigAppendsGetTheRightVersionsWithAStaleCache) {
+  ES_REQUIRE_DATABASE();
+  test::pg_schema db;
+  auto a = db.open();
+  auto b = db.open();
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(failed_with(a->append_batch(big_batch("s", 20, expected_version::no_stream())), ec::conflict), 0u);
+  ASSERT_EQ(failed_with(b->append_batch(big_batch("s", 20, expected_version::exact(1))), ec::conflict), 0u);
+  // a still believes every stream is at version 1: its fast path collides,
+  // rolls back, and the careful path gives the verdicts.
+  auto stale = a->append_batch(big_batch("s", 20, expected_version::exact(1)));
+  EXPECT_EQ(failed_with(stale, ec::conflict), 20u);
+  auto any = a->append_batch(big_batch("s", 20, expected_version::any()));
+  for (const auto& r : any) {
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_EQ(r->version, 3);
+  }
+  EXPECT_EQ(any.front().value().first_position, 41);
+  EXPECT_EQ(*a->head_position(), 60);
+}
+
+// An error other than a collision fails the batch whole, writes nothing, and
+// leaves the connection out of the transaction, ready for the next batch.
+TEST(PostgresStore, AFailedBigAppendWritesNothingAndTheNextOneWorks) {
+  ES_REQUIRE_DATABASE();
+  test::pg_schema db;
+  auto store = db.open();
+  ASSERT_TRUE(store);
+  db.exec("ALTER TABLE es_events ADD CONSTRAINT small_amounts"
+          " CHECK ((payload->>'amount')::int < 15)");
+  auto failed = store->append_batch(big_batch("s", 20, expected_version::no_stream()));
+  EXPECT_EQ(failed_with(failed, ec::unavailable), 20u);
+  EXPECT_NE(failed[0].error().message().find("23514"), std::string::npos)
+    << failed[0].error().to_string();
+  EXPECT_EQ(*store->head_position(), 0);
+  auto written = store->append_batch(big_batch("s", 15, expected_version::no_stream()));
+  for (const auto& r : written)
+    ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(written.back().value().last_position, 15);
+  EXPECT_EQ(db.query_int("SELECT position FROM es_head"), 15);
+}
+
+// The server ends the store's connection between two batches: the next big
+// append is unavailable and writes nothing; the one after reconnects.
+TEST(PostgresStore, ABigAppendOnAKilledConnectionIsUnavailableThenReconnects) {
+  ES_REQUIRE_DATABASE();
+  test::pg_schema db;
+  auto url = test::database_url();
+  url += (url.find('?') == std::string::npos ? "?" : "&")
+         + std::string{"application_name="} + db.name();
+  auto store = postgres_store::open(url, db.options());
+  ASSERT_TRUE(store) << store.error().to_string();
+  auto& s = **store;
+  ASSERT_EQ(failed_with(s.append_batch(big_batch("a", 20, expected_version::no_stream())), ec::unavailable), 0u);
+  ASSERT_EQ(db.query_int("SELECT count(pg_terminate_backend(pid))"
+                         " FROM pg_stat_activity WHERE application_name = '"
+                         + db.name() + "'"),
+            1);
+  auto lost = s.append_batch(big_batch("b", 20, expected_version::no_stream()));
+  EXPECT_EQ(failed_with(lost, ec::unavailable), 20u);
+  auto again = s.append_batch(big_batch("b", 20, expected_version::no_stream()));
+  for (const auto& r : again)
+    ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(again.front().value().first_position, 21);
+  EXPECT_EQ(*s.head_position(), 40);
 }
