@@ -24,9 +24,10 @@
 // commit that wrote events, and only of those.
 //
 // Big batches (copy_from events) go in with COPY instead of the unnest
-// statement: cheaper for the server per row, worth its extra round trips
-// (a transaction, the head statement, then COPY). Same checks, same
-// fallback to the careful path.
+// statement: cheaper for the server per row, worth its extra round trip
+// (BEGIN, the head statement and COPY in one query, then the rows, after
+// which the same query's COMMIT runs). Same checks, same fallback to the
+// careful path.
 
 #include <libpq-fe.h>
 
@@ -62,7 +63,7 @@ PGconn* libpq_handle(pqxx::connection& c) {
 constexpr size_t max_cached_heads = 100'000;
 
 // Batches of at least this many events are written with COPY. Below, one
-// round trip (unnest) beats COPY's three; from here the server's time per
+// round trip (unnest) beats COPY's two; from here the server's time per
 // event is lower with COPY (pg_stat_statements under `bank load`: 19 µs
 // against 21 µs).
 constexpr int64_t copy_from = 16;
@@ -174,17 +175,16 @@ std::string copy_text(const append_plan& plan, int64_t base, int64_t count) {
 
 // The same as insert_unnest with COPY, in two round trips: one query holds
 // the head statement and `COPY ... FROM STDIN` (with `own_transaction`,
-// also BEGIN before them and COMMIT after); the server stops at the COPY
+// also BEGIN before them and COMMIT after). The server stops at the COPY
 // for the rows, which are formatted once the head's row has told their
-// positions, and runs the rest of the query right after them. libpqxx 6
-// can neither run such a query nor hand back the head's row from it, so
-// this speaks libpq on the connection's own handle (four round trips
-// through libpqxx: BEGIN, head, COPY, COMMIT; `store_bench` made 20% more
-// events/s with two). Without `own_transaction` the caller's transaction
-// must be open. recorded_at is the column default, now(): the
-// transaction's time, as returned. Throws libpqxx's exceptions; on an
-// error nothing is written and the connection is out of any transaction
-// it began.
+// positions; then it runs the rest of the query. libpqxx 6 can neither
+// run such a query nor hand back the head's row from it, so this speaks
+// libpq on the connection's own handle (through libpqxx: four round trips,
+// BEGIN, head, COPY, COMMIT; `store_bench` made 20% more events/s with
+// two). Without `own_transaction` the caller's transaction must be open.
+// recorded_at is the column default, now(): the transaction's time, as
+// returned. Throws libpqxx's exceptions; on an error nothing is written
+// and the connection is out of any transaction it began.
 std::pair<int64_t, time_point> insert_copy(pqxx::connection& c,
                                            const append_plan& plan,
                                            int64_t count,
@@ -210,7 +210,8 @@ std::pair<int64_t, time_point> insert_copy(pqxx::connection& c,
         break;
       case PGRES_COPY_IN: {
         auto text = copy_text(plan, head->first, count);
-        rows_sent = PQputCopyData(conn, text.data(), static_cast<int>(text.size())) == 1
+        auto size = static_cast<int>(text.size());
+        rows_sent = PQputCopyData(conn, text.data(), size) == 1
                     && PQputCopyEnd(conn, nullptr) == 1;
         if (!rows_sent && error.empty())
           error = PQerrorMessage(conn);
@@ -239,7 +240,8 @@ std::pair<int64_t, time_point> insert_copy(pqxx::connection& c,
     PQclear(PQexec(conn, "ROLLBACK"));
   if (sqlstate == "23505")
     throw pqxx::unique_violation{error, query, sqlstate.c_str()};
-  throw pqxx::sql_error{error, query, sqlstate.empty() ? nullptr : sqlstate.c_str()};
+  throw pqxx::sql_error{error, query,
+                        sqlstate.empty() ? nullptr : sqlstate.c_str()};
 }
 
 bool big(int64_t count) {
