@@ -63,10 +63,13 @@ PGconn* libpq_handle(pqxx::connection& c) {
 constexpr size_t max_cached_heads = 100'000;
 
 // Batches of at least this many events are written with COPY. Below, one
-// round trip (unnest) beats COPY's two; from here the server's time per
-// event is lower with COPY (pg_stat_statements under `bank load`: 19 µs
-// against 21 µs).
-constexpr int64_t copy_from = 16;
+// round trip (unnest) beats COPY's two; from here the server's lower time
+// per event with COPY wins (pg_stat_statements under `bank load`: 19 µs
+// against 21 µs). Measured with the two-round-trip COPY: 64 ran ahead of
+// 16 (`store_bench --batch 16` and `bank load` at 32 and 256 in flight)
+// and of 128 (`bank load` at 256 in flight); at 100-event batches
+// `store_bench` ran even.
+constexpr int64_t copy_from = 64;
 
 // Returns true when a request of `plan` fails: with possibly stale heads
 // that is not yet a verdict.

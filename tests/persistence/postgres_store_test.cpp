@@ -359,7 +359,7 @@ TEST(PostgresStore, TwoWritersOnOneStreamSeeEachOthersAppends) {
   EXPECT_EQ(amounts, (std::vector<int64_t>{1, 2, 4, 5, 6, 7}));
 }
 
-// -- big batches: written with COPY, BEGIN to COMMIT in one query -------------
+// -- big batches (100 events): written with COPY, BEGIN to COMMIT in one query
 
 namespace {
 
@@ -400,19 +400,19 @@ TEST(PostgresStore, BigAppendsGetTheRightVersionsWithAStaleCache) {
   auto a = db.open();
   auto b = db.open();
   ASSERT_TRUE(a && b);
-  ASSERT_EQ(first_error(a->append_batch(big_batch("s", 20, no_stream))), "");
+  ASSERT_EQ(first_error(a->append_batch(big_batch("s", 100, no_stream))), "");
   auto second = expected_version::exact(1);
-  ASSERT_EQ(first_error(b->append_batch(big_batch("s", 20, second))), "");
+  ASSERT_EQ(first_error(b->append_batch(big_batch("s", 100, second))), "");
   // a still believes every stream is at version 1: its fast path collides,
   // rolls back, and the careful path gives the verdicts.
-  auto stale = a->append_batch(big_batch("s", 20, second));
-  EXPECT_EQ(failed_with(stale, ec::conflict), 20u);
-  auto any = a->append_batch(big_batch("s", 20, expected_version::any()));
+  auto stale = a->append_batch(big_batch("s", 100, second));
+  EXPECT_EQ(failed_with(stale, ec::conflict), 100u);
+  auto any = a->append_batch(big_batch("s", 100, expected_version::any()));
   ASSERT_EQ(first_error(any), "");
   for (const auto& r : any)
     EXPECT_EQ(r->version, 3);
-  EXPECT_EQ(any.front()->first_position, 41);
-  EXPECT_EQ(*a->head_position(), 60);
+  EXPECT_EQ(any.front()->first_position, 201);
+  EXPECT_EQ(*a->head_position(), 300);
 }
 
 // An error other than a collision fails the batch whole, writes nothing, and
@@ -423,16 +423,16 @@ TEST(PostgresStore, AFailedBigAppendWritesNothingAndTheNextOneWorks) {
   auto store = db.open();
   ASSERT_TRUE(store);
   db.exec("ALTER TABLE es_events ADD CONSTRAINT small_amounts"
-          " CHECK ((payload->>'amount')::int < 15)");
-  auto failed = store->append_batch(big_batch("s", 20, no_stream));
-  EXPECT_EQ(failed_with(failed, ec::unavailable), 20u);
+          " CHECK ((payload->>'amount')::int < 90)");
+  auto failed = store->append_batch(big_batch("s", 100, no_stream));
+  EXPECT_EQ(failed_with(failed, ec::unavailable), 100u);
   EXPECT_NE(failed[0].error().message().find("23514"), std::string::npos)
     << failed[0].error().to_string();
   EXPECT_EQ(*store->head_position(), 0);
-  auto written = store->append_batch(big_batch("s", 15, no_stream));
+  auto written = store->append_batch(big_batch("s", 90, no_stream));
   ASSERT_EQ(first_error(written), "");
-  EXPECT_EQ(written.back()->last_position, 15);
-  EXPECT_EQ(db.query_int("SELECT position FROM es_head"), 15);
+  EXPECT_EQ(written.back()->last_position, 90);
+  EXPECT_EQ(db.query_int("SELECT position FROM es_head"), 90);
 }
 
 // The server ends the store's connection between two batches: the next big
@@ -446,15 +446,15 @@ TEST(PostgresStore, ABigAppendOnAKilledConnectionIsUnavailableThenReconnects) {
   auto store = postgres_store::open(url, db.options());
   ASSERT_TRUE(store) << store.error().to_string();
   auto& s = **store;
-  ASSERT_EQ(first_error(s.append_batch(big_batch("a", 20, no_stream))), "");
+  ASSERT_EQ(first_error(s.append_batch(big_batch("a", 100, no_stream))), "");
   ASSERT_EQ(db.query_int("SELECT count(pg_terminate_backend(pid))"
                          " FROM pg_stat_activity WHERE application_name = '"
                          + db.name() + "'"),
             1);
-  auto lost = s.append_batch(big_batch("b", 20, no_stream));
-  EXPECT_EQ(failed_with(lost, ec::unavailable), 20u);
-  auto again = s.append_batch(big_batch("b", 20, no_stream));
+  auto lost = s.append_batch(big_batch("b", 100, no_stream));
+  EXPECT_EQ(failed_with(lost, ec::unavailable), 100u);
+  auto again = s.append_batch(big_batch("b", 100, no_stream));
   ASSERT_EQ(first_error(again), "");
-  EXPECT_EQ(again.front()->first_position, 21);
-  EXPECT_EQ(*s.head_position(), 40);
+  EXPECT_EQ(again.front()->first_position, 101);
+  EXPECT_EQ(*s.head_position(), 200);
 }
