@@ -29,6 +29,8 @@
 // which the same query's COMMIT runs). Same checks, same fallback to the
 // careful path.
 
+#include <algorithm>
+
 #include <libpq-fe.h>
 
 #include "postgres_detail.hpp"
@@ -181,6 +183,18 @@ std::string copy_text(const append_plan& plan, int64_t base, int64_t count) {
   return out;
 }
 
+// Sends `text` as the data of the COPY in progress on `conn` and ends it;
+// false when the connection failed. In pieces: libpq takes an int length.
+bool put_copy(PGconn* conn, const std::string& text) {
+  constexpr size_t piece = 1 << 20;
+  for (size_t at = 0; at < text.size(); at += piece) {
+    auto n = std::min(piece, text.size() - at);
+    if (PQputCopyData(conn, text.data() + at, static_cast<int>(n)) != 1)
+      return false;
+  }
+  return PQputCopyEnd(conn, nullptr) == 1;
+}
+
 // The same as insert_unnest with COPY, in two round trips: one query holds
 // the head statement and `COPY ... FROM STDIN` (with `own_transaction`,
 // also BEGIN before them and COMMIT after). The server stops at the COPY
@@ -216,15 +230,15 @@ std::pair<int64_t, time_point> insert_copy(pqxx::connection& c,
         head.emplace(std::stoll(PQgetvalue(res, 0, 0)),
                      from_micros(std::stoll(PQgetvalue(res, 0, 1))));
         break;
-      case PGRES_COPY_IN: {
-        auto text = copy_text(plan, head->first, count);
-        auto size = static_cast<int>(text.size());
-        rows_sent = PQputCopyData(conn, text.data(), size) == 1
-                    && PQputCopyEnd(conn, nullptr) == 1;
-        if (!rows_sent && error.empty())
-          error = PQerrorMessage(conn);
+      case PGRES_COPY_IN:
+        // The head statement runs before the COPY, or the query stops.
+        rows_sent = head && put_copy(conn, copy_text(plan, head->first, count));
+        if (!rows_sent) {
+          PQclear(res);
+          throw pqxx::broken_connection{std::string{"COPY: "}
+                                        + PQerrorMessage(conn)};
+        }
         break;
-      }
       case PGRES_COMMAND_OK:
         break;
       default:
@@ -237,8 +251,9 @@ std::pair<int64_t, time_point> insert_copy(pqxx::connection& c,
     PQclear(res);
   }
   if (PQstatus(conn) == CONNECTION_BAD) {
-    // With the rows sent, the COMMIT may have run before the line broke.
-    if (own_transaction && rows_sent && error.empty())
+    // With the rows sent, the COMMIT may have run before the line broke
+    // (even if an error came: the server may end the connection after it).
+    if (own_transaction && rows_sent)
       throw pqxx::in_doubt_error{PQerrorMessage(conn)};
     throw pqxx::broken_connection{error.empty() ? PQerrorMessage(conn) : error};
   }
